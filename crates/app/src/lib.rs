@@ -1,1 +1,113 @@
-//! placeholder
+//! Siteward's use cases, shared by the JSON API, the portal and the workers.
+//!
+//! Each use case follows one shape: authorize (ask the core policy), load, decide,
+//! persist in one transaction together with its audit entry, and emit. Handlers stay
+//! thin translators, so no rule is written twice.
+
+mod accounts;
+mod audit;
+pub mod clock;
+mod company;
+mod error;
+mod image;
+mod password;
+mod secrets;
+mod sites;
+mod throttle;
+
+pub use accounts::{
+    EmployeeChange, LoginInput, NewEmployee, Principal, Registration, RegistrationAdmin,
+    RegistrationCompany, RegistrationInput, UserView,
+};
+pub use audit::AuditView;
+pub use clock::{Clock, rfc3339};
+pub use company::{CompanyInput, CompanyView};
+pub use error::AppError;
+pub use image::{LOGO_MAX_BYTES, LOGO_MAX_SIDE};
+pub use secrets::{MasterKey, SecretError};
+pub use sites::{SiteInput, SitePatch, SiteView};
+pub use throttle::Throttle;
+
+use siteward_store::Store;
+use std::sync::Arc;
+
+/// The result of a use case.
+pub type Result<T, E = AppError> = std::result::Result<T, E>;
+
+/// Settings the use cases need.
+#[derive(Debug, Clone)]
+pub struct AppConfig {
+    /// How long a session lasts, in milliseconds.
+    pub session_ttl_ms: i64,
+    /// How long a newly issued authentication code is valid, in milliseconds.
+    pub auth_code_ttl_ms: i64,
+}
+
+impl Default for AppConfig {
+    fn default() -> Self {
+        Self {
+            session_ttl_ms: 12 * 3600 * 1000,
+            auth_code_ttl_ms: 30 * 24 * 3600 * 1000,
+        }
+    }
+}
+
+/// The application: the store and the services every use case shares.
+#[derive(Debug, Clone)]
+pub struct App {
+    inner: Arc<Inner>,
+}
+
+#[derive(Debug)]
+struct Inner {
+    store: Store,
+    clock: Clock,
+    throttle: Throttle,
+    key: MasterKey,
+    config: AppConfig,
+}
+
+impl App {
+    /// Builds the application over an opened store.
+    pub fn new(store: Store, key: MasterKey, clock: Clock, config: AppConfig) -> Self {
+        Self {
+            inner: Arc::new(Inner {
+                store,
+                clock,
+                throttle: Throttle::default(),
+                key,
+                config,
+            }),
+        }
+    }
+
+    /// The store (for health checks and operator commands).
+    pub fn store(&self) -> &Store {
+        &self.inner.store
+    }
+
+    /// The clock.
+    pub fn clock(&self) -> &Clock {
+        &self.inner.clock
+    }
+
+    /// The master key that encrypts secrets at rest.
+    pub fn master_key(&self) -> &MasterKey {
+        &self.inner.key
+    }
+
+    fn now(&self) -> i64 {
+        self.inner.clock.now()
+    }
+
+    /// Whether the database answers (for `/readyz`).
+    pub async fn ready(&self) -> Result<()> {
+        self.inner.store.read().await?.ping().await?;
+        Ok(())
+    }
+}
+
+/// A new time-ordered id.
+pub(crate) fn new_uuid() -> uuid::Uuid {
+    uuid::Uuid::now_v7()
+}

@@ -97,7 +97,12 @@ mod tests {
         };
         let eu = region("EU");
         let na = region("NA");
-        let cases: Vec<(Option<&AuthCodeState>, Option<&Region>, Millis, Result<Region, &str>)> = vec![
+        let cases: Vec<(
+            Option<&AuthCodeState>,
+            Option<&Region>,
+            Millis,
+            Result<Region, &str>,
+        )> = vec![
             (Some(&fresh), Some(&eu), 999, Ok(eu.clone())),
             (Some(&fresh), None, 0, Ok(eu.clone())),
             (None, Some(&eu), 0, Err("auth_code.unknown")),

@@ -165,7 +165,9 @@ impl Rule {
     /// The sentence shown to the person refused.
     pub fn text(self) -> &'static str {
         match self {
-            Rule::InstallerAdminOnly => "Only an Installer Admin may change the company's information.",
+            Rule::InstallerAdminOnly => {
+                "Only an Installer Admin may change the company's information."
+            }
             Rule::AdminOrItManagerOnly => "Only an Installer Admin or an IT Manager may do this.",
             Rule::OnlyAdminManagesAdmins => {
                 "Only an Installer Admin may create, change or remove an Installer Admin."
@@ -215,7 +217,11 @@ fn sees_site(i: &Installer, site: &SiteFacts) -> bool {
 }
 
 fn require(ok: bool, rule: Rule) -> Result<(), Refusal> {
-    if ok { Ok(()) } else { Err(Refusal::Forbidden(rule)) }
+    if ok {
+        Ok(())
+    } else {
+        Err(Refusal::Forbidden(rule))
+    }
 }
 
 fn visible(ok: bool) -> Result<(), Refusal> {
@@ -369,39 +375,180 @@ mod tests {
             (Sm, Action::ViewCompany(cid(1)), OK),
             (Admin, Action::ViewCompany(cid(2)), Err(NotFound)),
             (Admin, Action::EditCompany(cid(1)), OK),
-            (It, Action::EditCompany(cid(1)), Err(Forbidden(Rule::InstallerAdminOnly))),
-            (Sm, Action::EditCompany(cid(1)), Err(Forbidden(Rule::InstallerAdminOnly))),
+            (
+                It,
+                Action::EditCompany(cid(1)),
+                Err(Forbidden(Rule::InstallerAdminOnly)),
+            ),
+            (
+                Sm,
+                Action::EditCompany(cid(1)),
+                Err(Forbidden(Rule::InstallerAdminOnly)),
+            ),
             (Admin, Action::EditCompany(cid(2)), Err(NotFound)),
             (It, Action::ListEmployees(cid(1)), OK),
-            (Sm, Action::ListEmployees(cid(1)), Err(Forbidden(Rule::AdminOrItManagerOnly))),
+            (
+                Sm,
+                Action::ListEmployees(cid(1)),
+                Err(Forbidden(Rule::AdminOrItManagerOnly)),
+            ),
             (It, Action::ListEmployees(cid(2)), Err(NotFound)),
-            (Admin, Action::AddEmployee { company_id: cid(1), role: Admin }, OK),
-            (It, Action::AddEmployee { company_id: cid(1), role: Sm }, OK),
-            (It, Action::AddEmployee { company_id: cid(1), role: It }, OK),
-            (It, Action::AddEmployee { company_id: cid(1), role: Admin }, Err(Forbidden(Rule::OnlyAdminManagesAdmins))),
-            (Sm, Action::AddEmployee { company_id: cid(1), role: Sm }, Err(Forbidden(Rule::AdminOrItManagerOnly))),
-            (Admin, Action::AddEmployee { company_id: cid(2), role: Sm }, Err(NotFound)),
-            (Admin, Action::ChangeRole { target: &sm, to: It }, OK),
-            (It, Action::ChangeRole { target: &sm, to: It }, OK),
-            (It, Action::ChangeRole { target: &sm, to: Admin }, Err(Forbidden(Rule::OnlyAdminManagesAdmins))),
-            (It, Action::ChangeRole { target: &other_admin, to: Sm }, Err(Forbidden(Rule::OnlyAdminManagesAdmins))),
-            (Admin, Action::ChangeRole { target: &other_admin, to: Sm }, OK),
-            (Admin, Action::ChangeRole { target: &last_admin, to: Sm }, Err(Forbidden(Rule::LastInstallerAdmin))),
-            (Admin, Action::ChangeRole { target: &last_admin, to: Admin }, OK),
-            (Admin, Action::ChangeRole { target: &foreign_sm, to: It }, Err(NotFound)),
-            (Sm, Action::ChangeRole { target: &sm, to: It }, Err(Forbidden(Rule::AdminOrItManagerOnly))),
+            (
+                Admin,
+                Action::AddEmployee {
+                    company_id: cid(1),
+                    role: Admin,
+                },
+                OK,
+            ),
+            (
+                It,
+                Action::AddEmployee {
+                    company_id: cid(1),
+                    role: Sm,
+                },
+                OK,
+            ),
+            (
+                It,
+                Action::AddEmployee {
+                    company_id: cid(1),
+                    role: It,
+                },
+                OK,
+            ),
+            (
+                It,
+                Action::AddEmployee {
+                    company_id: cid(1),
+                    role: Admin,
+                },
+                Err(Forbidden(Rule::OnlyAdminManagesAdmins)),
+            ),
+            (
+                Sm,
+                Action::AddEmployee {
+                    company_id: cid(1),
+                    role: Sm,
+                },
+                Err(Forbidden(Rule::AdminOrItManagerOnly)),
+            ),
+            (
+                Admin,
+                Action::AddEmployee {
+                    company_id: cid(2),
+                    role: Sm,
+                },
+                Err(NotFound),
+            ),
+            (
+                Admin,
+                Action::ChangeRole {
+                    target: &sm,
+                    to: It,
+                },
+                OK,
+            ),
+            (
+                It,
+                Action::ChangeRole {
+                    target: &sm,
+                    to: It,
+                },
+                OK,
+            ),
+            (
+                It,
+                Action::ChangeRole {
+                    target: &sm,
+                    to: Admin,
+                },
+                Err(Forbidden(Rule::OnlyAdminManagesAdmins)),
+            ),
+            (
+                It,
+                Action::ChangeRole {
+                    target: &other_admin,
+                    to: Sm,
+                },
+                Err(Forbidden(Rule::OnlyAdminManagesAdmins)),
+            ),
+            (
+                Admin,
+                Action::ChangeRole {
+                    target: &other_admin,
+                    to: Sm,
+                },
+                OK,
+            ),
+            (
+                Admin,
+                Action::ChangeRole {
+                    target: &last_admin,
+                    to: Sm,
+                },
+                Err(Forbidden(Rule::LastInstallerAdmin)),
+            ),
+            (
+                Admin,
+                Action::ChangeRole {
+                    target: &last_admin,
+                    to: Admin,
+                },
+                OK,
+            ),
+            (
+                Admin,
+                Action::ChangeRole {
+                    target: &foreign_sm,
+                    to: It,
+                },
+                Err(NotFound),
+            ),
+            (
+                Sm,
+                Action::ChangeRole {
+                    target: &sm,
+                    to: It,
+                },
+                Err(Forbidden(Rule::AdminOrItManagerOnly)),
+            ),
             (Admin, Action::DisableEmployee(&sm), OK),
             (It, Action::DisableEmployee(&sm), OK),
-            (It, Action::DisableEmployee(&other_admin), Err(Forbidden(Rule::OnlyAdminManagesAdmins))),
-            (Admin, Action::DisableEmployee(&last_admin), Err(Forbidden(Rule::LastInstallerAdmin))),
-            (Admin, Action::DisableEmployee(&me_admin), Err(Forbidden(Rule::NotYourself))),
+            (
+                It,
+                Action::DisableEmployee(&other_admin),
+                Err(Forbidden(Rule::OnlyAdminManagesAdmins)),
+            ),
+            (
+                Admin,
+                Action::DisableEmployee(&last_admin),
+                Err(Forbidden(Rule::LastInstallerAdmin)),
+            ),
+            (
+                Admin,
+                Action::DisableEmployee(&me_admin),
+                Err(Forbidden(Rule::NotYourself)),
+            ),
             (Admin, Action::DisableEmployee(&foreign_sm), Err(NotFound)),
             (It, Action::EditEmployee(&sm), OK),
-            (It, Action::EnableEmployee(&other_admin), Err(Forbidden(Rule::OnlyAdminManagesAdmins))),
-            (Admin, Action::IssueAuthCodes, Err(Forbidden(Rule::OperatorsOnly))),
+            (
+                It,
+                Action::EnableEmployee(&other_admin),
+                Err(Forbidden(Rule::OnlyAdminManagesAdmins)),
+            ),
+            (
+                Admin,
+                Action::IssueAuthCodes,
+                Err(Forbidden(Rule::OperatorsOnly)),
+            ),
         ];
         for (i, (role, action, expected)) in cases.into_iter().enumerate() {
-            assert_eq!(authorize(&installer(role), action), expected, "case {i}: {role:?} {action:?}");
+            assert_eq!(
+                authorize(&installer(role), action),
+                expected,
+                "case {i}: {role:?} {action:?}"
+            );
         }
     }
 
@@ -416,7 +563,10 @@ mod tests {
         let disabled_sm = employee(3, 1, Sm, false, false);
         let it = employee(5, 1, It, true, false);
         let foreign_sm = employee(4, 2, Sm, true, false);
-        let assign = |s, m| Action::AssignManager { site: s, manager: m };
+        let assign = |s, m| Action::AssignManager {
+            site: s,
+            manager: m,
+        };
         let cases: Vec<(Role, Action, Result<(), Refusal>)> = vec![
             (Admin, Action::CreateSite(cid(1)), OK),
             (Sm, Action::CreateSite(cid(1)), OK),
@@ -433,20 +583,40 @@ mod tests {
             (It, Action::ViewSiteAudit(&foreign), Err(NotFound)),
             (Admin, Action::DeleteSite(&mine), OK),
             (It, Action::DeleteSite(&colleague), OK),
-            (Sm, Action::DeleteSite(&mine), Err(Forbidden(Rule::AdminOrItManagerOnly))),
+            (
+                Sm,
+                Action::DeleteSite(&mine),
+                Err(Forbidden(Rule::AdminOrItManagerOnly)),
+            ),
             (Sm, Action::DeleteSite(&colleague), Err(NotFound)),
             (Admin, assign(&unassigned, Some(&sm)), OK),
             (It, assign(&colleague, Some(&sm)), OK),
             (It, assign(&colleague, None), OK),
-            (Sm, assign(&mine, Some(&sm)), Err(Forbidden(Rule::AdminOrItManagerOnly))),
+            (
+                Sm,
+                assign(&mine, Some(&sm)),
+                Err(Forbidden(Rule::AdminOrItManagerOnly)),
+            ),
             (Sm, assign(&colleague, Some(&sm)), Err(NotFound)),
-            (Admin, assign(&unassigned, Some(&disabled_sm)), Err(Forbidden(Rule::ManagerMustBeSiteManager))),
-            (Admin, assign(&unassigned, Some(&it)), Err(Forbidden(Rule::ManagerMustBeSiteManager))),
+            (
+                Admin,
+                assign(&unassigned, Some(&disabled_sm)),
+                Err(Forbidden(Rule::ManagerMustBeSiteManager)),
+            ),
+            (
+                Admin,
+                assign(&unassigned, Some(&it)),
+                Err(Forbidden(Rule::ManagerMustBeSiteManager)),
+            ),
             (Admin, assign(&unassigned, Some(&foreign_sm)), Err(NotFound)),
             (Admin, assign(&foreign, Some(&sm)), Err(NotFound)),
         ];
         for (i, (role, action, expected)) in cases.into_iter().enumerate() {
-            assert_eq!(authorize(&installer(role), action), expected, "case {i}: {role:?} {action:?}");
+            assert_eq!(
+                authorize(&installer(role), action),
+                expected,
+                "case {i}: {role:?} {action:?}"
+            );
         }
     }
 
@@ -454,11 +624,17 @@ mod tests {
     fn outsiders_see_no_company_data() {
         let s = site(1, None);
         for actor in [Actor::EndUser(uid(1)), Actor::Operator(uid(1))] {
-            assert_eq!(authorize(&actor, Action::ViewCompany(cid(1))), Err(NotFound));
+            assert_eq!(
+                authorize(&actor, Action::ViewCompany(cid(1))),
+                Err(NotFound)
+            );
             assert_eq!(authorize(&actor, Action::ViewSite(&s)), Err(NotFound));
             assert_eq!(site_scope(&actor), SiteScope::Nothing);
         }
-        assert_eq!(authorize(&Actor::Operator(uid(1)), Action::IssueAuthCodes), OK);
+        assert_eq!(
+            authorize(&Actor::Operator(uid(1)), Action::IssueAuthCodes),
+            OK
+        );
         assert_eq!(
             authorize(&Actor::EndUser(uid(1)), Action::IssueAuthCodes),
             Err(Forbidden(Rule::OperatorsOnly))
@@ -469,6 +645,9 @@ mod tests {
     fn scopes_follow_roles() {
         assert_eq!(site_scope(&installer(Admin)), SiteScope::Company(cid(1)));
         assert_eq!(site_scope(&installer(It)), SiteScope::Company(cid(1)));
-        assert_eq!(site_scope(&installer(Sm)), SiteScope::ManagedBy(cid(1), uid(1)));
+        assert_eq!(
+            site_scope(&installer(Sm)),
+            SiteScope::ManagedBy(cid(1), uid(1))
+        );
     }
 }

@@ -167,7 +167,11 @@ impl FromStr for Region {
     fn from_str(s: &str) -> Result<Self, Self::Err> {
         let s = s.trim().to_ascii_uppercase();
         let ok = (2..=8).contains(&s.len()) && s.bytes().all(|b| b.is_ascii_alphanumeric());
-        if ok { Ok(Region(s)) } else { Err(InvalidRegion) }
+        if ok {
+            Ok(Region(s))
+        } else {
+            Err(InvalidRegion)
+        }
     }
 }
 
@@ -191,7 +195,10 @@ mod tests {
     #[test]
     fn regions_are_normalised_and_checked() {
         assert_eq!("eu".parse::<Region>().map(|r| r.0), Ok("EU".to_owned()));
-        assert_eq!(" apac ".parse::<Region>().map(|r| r.0), Ok("APAC".to_owned()));
+        assert_eq!(
+            " apac ".parse::<Region>().map(|r| r.0),
+            Ok("APAC".to_owned())
+        );
         assert!("E".parse::<Region>().is_err());
         assert!("EU-WEST".parse::<Region>().is_err());
         assert!("TOOLONGREGION".parse::<Region>().is_err());

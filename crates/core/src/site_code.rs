@@ -91,7 +91,11 @@ mod tests {
         assert_eq!(code.len(), SITE_CODE_LEN);
         let typed = format!("{}-{}", &code[..4], &code[4..]).to_lowercase();
         assert_eq!(normalize(&typed, SITE_CODE_LEN), Some(code));
-        assert_eq!(normalize("ABCD-EFG0", SITE_CODE_LEN), None, "0 is not in the alphabet");
+        assert_eq!(
+            normalize("ABCD-EFG0", SITE_CODE_LEN),
+            None,
+            "0 is not in the alphabet"
+        );
         assert_eq!(normalize("ABCDEFG", SITE_CODE_LEN), None, "too short");
     }
 
@@ -99,7 +103,10 @@ mod tests {
     fn auth_codes_are_grouped_and_normalised() {
         let code = new_auth_code([0; AUTH_CODE_LEN]);
         assert_eq!(code, "2222-2222-2222-2222");
-        assert_eq!(normalize_auth_code("2222 2222 2222 2222"), Some(code.clone()));
+        assert_eq!(
+            normalize_auth_code("2222 2222 2222 2222"),
+            Some(code.clone())
+        );
         assert_eq!(normalize_auth_code("22222222-22222222"), Some(code));
         assert_eq!(normalize_auth_code("2222-2222-2222"), None);
     }

@@ -49,10 +49,16 @@ pub fn optional_text(field: &str, value: &str, max: usize) -> Result<Option<Stri
         return Ok(None);
     }
     if v.chars().count() > max {
-        return Err(FieldError::new(field, format!("must be at most {max} characters")));
+        return Err(FieldError::new(
+            field,
+            format!("must be at most {max} characters"),
+        ));
     }
     if v.chars().any(char::is_control) {
-        return Err(FieldError::new(field, "must not contain control characters"));
+        return Err(FieldError::new(
+            field,
+            "must not contain control characters",
+        ));
     }
     Ok(Some(v.to_owned()))
 }
@@ -125,7 +131,10 @@ pub fn optional_phone(field: &str, value: &str) -> Result<Option<String>, FieldE
         .chars()
         .all(|c| c.is_ascii_digit() || matches!(c, '+' | ' ' | '-' | '.' | '(' | ')'));
     if !allowed || digits < 5 {
-        return Err(FieldError::new(field, "must be a phone number such as +44 20 7946 0000"));
+        return Err(FieldError::new(
+            field,
+            "must be a phone number such as +44 20 7946 0000",
+        ));
     }
     Ok(Some(v))
 }
@@ -145,14 +154,26 @@ pub fn optional_website(field: &str, value: &str) -> Result<Option<String>, Fiel
         .map(|(_, rest)| rest.split(['/', '?', '#']).next().unwrap_or_default())
         .unwrap_or_default();
     if !host.contains('.') || host.contains(' ') {
-        return Err(FieldError::new(field, "must be a web address such as https://example.com"));
+        return Err(FieldError::new(
+            field,
+            "must be a web address such as https://example.com",
+        ));
     }
     Ok(Some(full))
 }
 
 const TZ_AREAS: [&str; 11] = [
-    "Africa", "America", "Antarctica", "Arctic", "Asia", "Atlantic", "Australia", "Europe",
-    "Indian", "Pacific", "Etc",
+    "Africa",
+    "America",
+    "Antarctica",
+    "Arctic",
+    "Asia",
+    "Atlantic",
+    "Australia",
+    "Europe",
+    "Indian",
+    "Pacific",
+    "Etc",
 ];
 
 /// A time-zone name from the IANA database, such as `Europe/Berlin` or `UTC`.
@@ -169,7 +190,8 @@ pub fn time_zone(field: &str, value: &str) -> Result<String, FieldError> {
     let part_ok = |p: &&str| {
         !p.is_empty()
             && p.len() <= 30
-            && p.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '+'))
+            && p.chars()
+                .all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '+'))
     };
     if !TZ_AREAS.contains(&area) || rest.is_empty() || rest.len() > 2 || !rest.iter().all(part_ok) {
         return Err(bad());
@@ -184,15 +206,30 @@ mod tests {
     #[test]
     fn required_text_trims_and_limits() {
         assert_eq!(required_text("name", "  Acme  ", 10), Ok("Acme".into()));
-        assert_eq!(required_text("name", "   ", 10).map_err(|e| e.message), Err("is required".into()));
+        assert_eq!(
+            required_text("name", "   ", 10).map_err(|e| e.message),
+            Err("is required".into())
+        );
         assert!(required_text("name", "x".repeat(11).as_str(), 10).is_err());
         assert!(required_text("name", "a\u{0}b", 10).is_err());
     }
 
     #[test]
     fn emails() {
-        assert_eq!(email("e", " Ann@Example.COM "), Ok("ann@example.com".into()));
-        for bad in ["", "ann", "ann@", "@example.com", "ann@example", "a b@example.com", "a@b@c.com", "a@example..com"] {
+        assert_eq!(
+            email("e", " Ann@Example.COM "),
+            Ok("ann@example.com".into())
+        );
+        for bad in [
+            "",
+            "ann",
+            "ann@",
+            "@example.com",
+            "ann@example",
+            "a b@example.com",
+            "a@b@c.com",
+            "a@example..com",
+        ] {
             assert!(email("e", bad).is_err(), "{bad:?}");
         }
     }
@@ -202,10 +239,22 @@ mod tests {
         let e = "ann@example.com";
         assert!(password("p", "correct-horse-7", e).is_ok());
         let msg = |p: &str| password("p", p, e).map_err(|e| e.message).err();
-        assert_eq!(msg("short1!"), Some("must be at least 10 characters".into()));
-        assert_eq!(msg("onlyletterslong"), Some("must mix letters with digits or symbols".into()));
-        assert_eq!(msg("1234567890123"), Some("must mix letters with digits or symbols".into()));
-        assert_eq!(msg("ann-secret-42"), Some("must not contain your e-mail name".into()));
+        assert_eq!(
+            msg("short1!"),
+            Some("must be at least 10 characters".into())
+        );
+        assert_eq!(
+            msg("onlyletterslong"),
+            Some("must mix letters with digits or symbols".into())
+        );
+        assert_eq!(
+            msg("1234567890123"),
+            Some("must mix letters with digits or symbols".into())
+        );
+        assert_eq!(
+            msg("ann-secret-42"),
+            Some("must not contain your e-mail name".into())
+        );
         assert!(msg(&"a1".repeat(65)).is_some());
     }
 
@@ -214,7 +263,10 @@ mod tests {
         assert_eq!(optional_phone("p", ""), Ok(None));
         assert!(optional_phone("p", "+44 (20) 7946-0000").is_ok());
         assert!(optional_phone("p", "call me").is_err());
-        assert_eq!(optional_website("w", "acme.example"), Ok(Some("https://acme.example".into())));
+        assert_eq!(
+            optional_website("w", "acme.example"),
+            Ok(Some("https://acme.example".into()))
+        );
         assert!(optional_website("w", "not a site").is_err());
         assert!(time_zone("tz", "Europe/Berlin").is_ok());
         assert!(time_zone("tz", "America/Argentina/Buenos_Aires").is_ok());

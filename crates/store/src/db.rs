@@ -1,0 +1,254 @@
+//! Opening the database, migrations, and the handle every query runs on.
+
+use sqlx::pool::PoolConnection;
+use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
+use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
+use sqlx::{PgPool, Postgres, Sqlite, SqlitePool, Transaction};
+use std::str::FromStr;
+use std::time::Duration;
+
+static SQLITE_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite");
+static POSTGRES_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/postgres");
+
+/// What can go wrong in the store.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    /// The database URL names no supported backend.
+    #[error("unsupported database URL {0:?}: use sqlite:PATH or postgres://…")]
+    UnsupportedUrl(String),
+    /// A unique constraint refused the write (a duplicate).
+    #[error("duplicate value: {0}")]
+    Duplicate(String),
+    /// A stored value could not be read back (a bug or a hand-edited database).
+    #[error("corrupt stored value: {0}")]
+    Corrupt(String),
+    /// Migrating the schema failed.
+    #[error("migration failed: {0}")]
+    Migrate(#[from] sqlx::migrate::MigrateError),
+    /// Any other database error (connection lost, timeout, …).
+    #[error("database error: {0}")]
+    Database(sqlx::Error),
+}
+
+impl From<sqlx::Error> for StoreError {
+    fn from(e: sqlx::Error) -> Self {
+        if let sqlx::Error::Database(db) = &e {
+            if db.is_unique_violation() {
+                return StoreError::Duplicate(db.message().to_owned());
+            }
+        }
+        StoreError::Database(e)
+    }
+}
+
+/// Which database a store runs on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    /// Embedded SQLite file.
+    Sqlite,
+    /// PostgreSQL server.
+    Postgres,
+}
+
+impl Backend {
+    /// The backend's name for logs and reports.
+    pub fn name(self) -> &'static str {
+        match self {
+            Backend::Sqlite => "sqlite",
+            Backend::Postgres => "postgres",
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
+enum Pools {
+    Sqlite {
+        read: SqlitePool,
+        /// One connection: SQLite has one writer; queueing here beats lock errors.
+        write: SqlitePool,
+    },
+    Postgres(PgPool),
+}
+
+/// The database, shared by every part of the server. Cheap to clone.
+#[derive(Debug, Clone)]
+pub struct Store {
+    pools: Pools,
+}
+
+impl Store {
+    /// Connects to the database named by `url` (does not migrate).
+    pub async fn connect(url: &str) -> crate::Result<Self> {
+        let pools = if let Some(rest) = url.strip_prefix("sqlite:") {
+            if rest.is_empty() {
+                return Err(StoreError::UnsupportedUrl(url.to_owned()));
+            }
+            let opts = SqliteConnectOptions::from_str(url)?
+                .create_if_missing(true)
+                .journal_mode(SqliteJournalMode::Wal)
+                .synchronous(SqliteSynchronous::Normal)
+                .foreign_keys(true)
+                .busy_timeout(Duration::from_secs(10));
+            let read = SqlitePoolOptions::new()
+                .max_connections(4)
+                .connect_with(opts.clone())
+                .await?;
+            let write = SqlitePoolOptions::new()
+                .max_connections(1)
+                .connect_with(opts)
+                .await?;
+            Pools::Sqlite { read, write }
+        } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+            let opts = PgConnectOptions::from_str(url)?;
+            let pool = PgPoolOptions::new()
+                .max_connections(16)
+                .acquire_timeout(Duration::from_secs(10))
+                .connect_with(opts)
+                .await?;
+            Pools::Postgres(pool)
+        } else {
+            return Err(StoreError::UnsupportedUrl(url.to_owned()));
+        };
+        Ok(Self { pools })
+    }
+
+    /// Connects and brings the schema up to date.
+    pub async fn open(url: &str) -> crate::Result<Self> {
+        let store = Self::connect(url).await?;
+        store.migrate().await?;
+        Ok(store)
+    }
+
+    /// Applies the migrations not yet applied.
+    pub async fn migrate(&self) -> crate::Result<()> {
+        match &self.pools {
+            Pools::Sqlite { write, .. } => SQLITE_MIGRATIONS.run(write).await?,
+            Pools::Postgres(pool) => POSTGRES_MIGRATIONS.run(pool).await?,
+        }
+        Ok(())
+    }
+
+    /// Which database this is.
+    pub fn backend(&self) -> Backend {
+        match self.pools {
+            Pools::Sqlite { .. } => Backend::Sqlite,
+            Pools::Postgres(_) => Backend::Postgres,
+        }
+    }
+
+    /// The versions of the migrations known to this build and those applied.
+    pub async fn migration_status(&self) -> crate::Result<(Vec<i64>, Vec<i64>)> {
+        let known = match self.backend() {
+            Backend::Sqlite => &SQLITE_MIGRATIONS,
+            Backend::Postgres => &POSTGRES_MIGRATIONS,
+        }
+        .iter()
+        .map(|m| m.version)
+        .collect();
+        let mut h = self.read().await?;
+        let applied = h.applied_migrations().await?;
+        Ok((known, applied))
+    }
+
+    /// A pooled connection for reads and single-statement writes.
+    pub async fn read(&self) -> crate::Result<Handle> {
+        let inner = match &self.pools {
+            Pools::Sqlite { read, .. } => Inner::SqliteConn(read.acquire().await?),
+            Pools::Postgres(pool) => Inner::PgConn(pool.acquire().await?),
+        };
+        Ok(Handle { inner })
+    }
+
+    /// A transaction: nothing it writes is seen until [`Handle::commit`]; dropped
+    /// without commit, it rolls back.
+    pub async fn begin(&self) -> crate::Result<Handle> {
+        let inner = match &self.pools {
+            Pools::Sqlite { write, .. } => {
+                Inner::SqliteTx(write.begin_with("BEGIN IMMEDIATE").await?)
+            }
+            Pools::Postgres(pool) => Inner::PgTx(pool.begin().await?),
+        };
+        Ok(Handle { inner })
+    }
+
+    /// Closes every connection (checkpoints SQLite's WAL).
+    pub async fn close(&self) {
+        match &self.pools {
+            Pools::Sqlite { read, write } => {
+                read.close().await;
+                write.close().await;
+            }
+            Pools::Postgres(pool) => pool.close().await,
+        }
+    }
+}
+
+#[derive(Debug)]
+enum Inner {
+    SqliteConn(PoolConnection<Sqlite>),
+    PgConn(PoolConnection<Postgres>),
+    SqliteTx(Transaction<'static, Sqlite>),
+    PgTx(Transaction<'static, Postgres>),
+}
+
+/// A connection or a transaction on either backend; every query is a method on it.
+#[derive(Debug)]
+pub struct Handle {
+    inner: Inner,
+}
+
+/// The concrete connection behind a [`Handle`].
+pub(crate) enum Conn<'a> {
+    Sqlite(&'a mut sqlx::SqliteConnection),
+    Postgres(&'a mut sqlx::PgConnection),
+}
+
+impl Handle {
+    pub(crate) fn conn(&mut self) -> Conn<'_> {
+        match &mut self.inner {
+            Inner::SqliteConn(c) => Conn::Sqlite(&mut **c),
+            Inner::SqliteTx(t) => Conn::Sqlite(&mut **t),
+            Inner::PgConn(c) => Conn::Postgres(&mut **c),
+            Inner::PgTx(t) => Conn::Postgres(&mut **t),
+        }
+    }
+
+    /// Commits a transaction; a plain connection has nothing to commit.
+    pub async fn commit(self) -> crate::Result<()> {
+        match self.inner {
+            Inner::SqliteTx(t) => t.commit().await?,
+            Inner::PgTx(t) => t.commit().await?,
+            Inner::SqliteConn(_) | Inner::PgConn(_) => {}
+        }
+        Ok(())
+    }
+
+    async fn applied_migrations(&mut self) -> crate::Result<Vec<i64>> {
+        const SQL: &str = "SELECT version FROM _sqlx_migrations WHERE success ORDER BY version";
+        let rows: Vec<(i64,)> = on_conn!(self, |c| sqlx::query_as(SQL).fetch_all(&mut *c).await)?;
+        Ok(rows.into_iter().map(|(v,)| v).collect())
+    }
+
+    /// Answers when the database does (for `/readyz`).
+    pub async fn ping(&mut self) -> crate::Result<()> {
+        let _: (i32,) = on_conn!(self, |c| sqlx::query_as("SELECT 1")
+            .fetch_one(&mut *c)
+            .await)?;
+        Ok(())
+    }
+
+    /// Names and columns of every table, sorted: the schema as both migration
+    /// folders must produce it.
+    pub async fn schema_outline(&mut self) -> crate::Result<Vec<(String, String)>> {
+        const SQLITE: &str = "SELECT m.name, p.name FROM sqlite_master m \
+            JOIN pragma_table_info(m.name) p WHERE m.type = 'table' \
+            AND m.name NOT LIKE 'sqlite_%' AND m.name <> '_sqlx_migrations' ORDER BY 1, 2";
+        const PG: &str = "SELECT table_name::text, column_name::text FROM information_schema.columns \
+            WHERE table_schema = current_schema() AND table_name <> '_sqlx_migrations' ORDER BY 1, 2";
+        let rows = match self.conn() {
+            Conn::Sqlite(c) => sqlx::query_as(SQLITE).fetch_all(&mut *c).await?,
+            Conn::Postgres(c) => sqlx::query_as(PG).fetch_all(&mut *c).await?,
+        };
+        Ok(rows)
+    }
+}
