@@ -726,8 +726,7 @@ impl App {
         count: u32,
         note: Option<String>,
     ) -> Result<Vec<AuthCode>> {
-        authorize(&p.actor, siteward_core::policy::Action::IssueAuthCodes)
-            .map_err(refused("auth code"))?;
+        authorize(&p.actor, Action::IssueAuthCodes).map_err(refused("auth code"))?;
         self.issue_auth_codes_unchecked(region, count, note).await
     }
 
@@ -768,8 +767,14 @@ impl App {
         Ok(codes)
     }
 
-    /// Every authentication code with its state.
-    pub async fn list_auth_codes(&self) -> Result<Vec<AuthCode>> {
+    /// Every authentication code with its state, for an operator.
+    pub async fn list_auth_codes(&self, p: &Principal) -> Result<Vec<AuthCode>> {
+        authorize(&p.actor, Action::IssueAuthCodes).map_err(refused("auth code"))?;
+        self.list_auth_codes_unchecked().await
+    }
+
+    /// Every authentication code with its state, on the operator's command line.
+    pub async fn list_auth_codes_unchecked(&self) -> Result<Vec<AuthCode>> {
         Ok(self.inner.store.read().await?.list_auth_codes().await?)
     }
 }

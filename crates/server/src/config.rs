@@ -1,0 +1,175 @@
+//! Settings: defaults, then `siteward.toml`, then `SITEWARD_*` variables, then flags
+//! (each later source wins).
+
+use figment::Figment;
+use figment::providers::{Env, Format, Serialized, Toml};
+use serde::{Deserialize, Serialize};
+use std::path::{Path, PathBuf};
+
+/// Every setting, with its default.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Settings {
+    /// Address and port to listen on.
+    pub listen: String,
+    /// Where the SQLite database, the master key and other files live.
+    pub data_dir: PathBuf,
+    /// `sqlite:PATH` or `postgres://…`; default SQLite at `<data_dir>/siteward.db`.
+    pub database_url: Option<String>,
+    /// The URL people reach the server at (cookies become `Secure` with https).
+    pub public_url: Option<String>,
+    /// The master key (base64 of 32 bytes); default read from `<data_dir>/master.key`,
+    /// which is created on first start.
+    pub master_key: Option<String>,
+    /// Log format: `text` or `json`.
+    pub log_format: String,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Self {
+            listen: "127.0.0.1:8080".into(),
+            data_dir: PathBuf::from("./data"),
+            database_url: None,
+            public_url: None,
+            master_key: None,
+            log_format: "text".into(),
+        }
+    }
+}
+
+/// Settings given as flags; only those given override.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct Overrides {
+    /// `--listen`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub listen: Option<String>,
+    /// `--data-dir`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub data_dir: Option<PathBuf>,
+    /// `--database-url`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub database_url: Option<String>,
+    /// `--public-url`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub public_url: Option<String>,
+}
+
+impl Settings {
+    /// Loads the settings: defaults ← file ← environment ← flags.
+    pub fn load(file: Option<&Path>, flags: &Overrides) -> Result<Self, Box<figment::Error>> {
+        let file = file.map_or_else(|| PathBuf::from("siteward.toml"), Path::to_path_buf);
+        Figment::from(Serialized::defaults(Settings::default()))
+            .merge(Toml::file(file))
+            .merge(Env::prefixed("SITEWARD_"))
+            .merge(Serialized::defaults(flags))
+            .extract()
+            .map_err(Box::new)
+    }
+
+    /// The database URL, defaulting to SQLite in the data directory.
+    pub fn database_url(&self) -> String {
+        self.database_url
+            .clone()
+            .unwrap_or_else(|| format!("sqlite://{}", self.data_dir.join("siteward.db").display()))
+    }
+}
+
+/// A URL with its password replaced, for logs and messages.
+pub fn redact_url(url: &str) -> String {
+    match (url.find("://"), url.rfind('@')) {
+        (Some(s), Some(at)) if at > s => {
+            let creds = &url[s + 3..at];
+            match creds.split_once(':') {
+                Some((user, _)) => format!("{}{user}:***{}", &url[..s + 3], &url[at..]),
+                None => url.to_owned(),
+            }
+        }
+        _ => url.to_owned(),
+    }
+}
+
+/// A commented example configuration file (`siteward config example`).
+pub const EXAMPLE: &str = r#"# siteward.toml — every key is optional; shown with its default.
+# Environment variables SITEWARD_<KEY> override this file; command-line flags
+# override both.
+
+# Address and port to listen on.
+listen = "127.0.0.1:8080"
+
+# Where the SQLite database, the master key and other files live.
+data_dir = "./data"
+
+# The database: embedded SQLite by default (a file in data_dir), or PostgreSQL:
+# database_url = "postgres://siteward:secret@db.example/siteward"
+
+# The URL people reach Siteward at; with https:// cookies are marked Secure.
+# public_url = "https://siteward.example.com"
+
+# The master key that encrypts device secrets at rest (base64 of 32 bytes).
+# Default: read from data_dir/master.key, created on first start. Back it up.
+# master_key = "…"
+
+# Log format: "text" or "json".
+log_format = "text"
+"#;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Precedence: defaults ← file ← environment ← flags.
+    #[test]
+    fn precedence() {
+        figment::Jail::expect_with(|jail| {
+            jail.create_file(
+                "siteward.toml",
+                "listen = \"0.0.0.0:1\"\ndata_dir = \"/from-file\"\nlog_format = \"json\"",
+            )?;
+            jail.set_env("SITEWARD_DATA_DIR", "/from-env");
+            jail.set_env("SITEWARD_DATABASE_URL", "postgres://u:p@h/db");
+            let flags = Overrides {
+                database_url: Some("sqlite:/from-flag.db".into()),
+                ..Overrides::default()
+            };
+            let s = Settings::load(None, &flags).map_err(|e| e.to_string())?;
+            assert_eq!(s.listen, "0.0.0.0:1", "file beats default");
+            assert_eq!(s.data_dir, PathBuf::from("/from-env"), "env beats file");
+            assert_eq!(
+                s.database_url.as_deref(),
+                Some("sqlite:/from-flag.db"),
+                "flag beats env"
+            );
+            assert_eq!(s.log_format, "json");
+            assert_eq!(s.public_url, None, "default");
+            Ok(())
+        });
+    }
+
+    #[test]
+    fn example_file_is_valid_and_matches_defaults() {
+        let parsed: Settings = Figment::from(Serialized::defaults(Settings::default()))
+            .merge(Toml::string(EXAMPLE))
+            .extract()
+            .expect("example parses");
+        assert_eq!(parsed, Settings::default());
+    }
+
+    #[test]
+    fn unknown_keys_are_refused() {
+        let r: Result<Settings, _> = Figment::from(Serialized::defaults(Settings::default()))
+            .merge(Toml::string("lisen = \"x\""))
+            .extract();
+        assert!(r.is_err());
+    }
+
+    #[test]
+    fn default_database_is_sqlite_in_the_data_dir() {
+        let s = Settings::default();
+        assert_eq!(s.database_url(), "sqlite://./data/siteward.db");
+        assert_eq!(
+            redact_url("postgres://u:secret@h/db"),
+            "postgres://u:***@h/db"
+        );
+    }
+}

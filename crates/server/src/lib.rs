@@ -1,0 +1,153 @@
+//! The Siteward server: configuration, start-up and the wiring of the parts.
+//!
+//! `main.rs` is the command line; this library is what it and the integration tests
+//! share, so the tests start exactly the server people run.
+
+pub mod config;
+pub mod demo;
+
+use anyhow::Context;
+use config::Settings;
+use siteward_app::{App, AppConfig, Clock, MasterKey};
+use siteward_store::Store;
+use std::net::SocketAddr;
+use std::path::Path;
+use tokio::net::TcpListener;
+use tokio::task::JoinHandle;
+
+/// A server that is listening.
+#[derive(Debug)]
+pub struct Running {
+    /// Where it listens.
+    pub addr: SocketAddr,
+    /// The application behind it.
+    pub app: App,
+    /// The HTTP server task.
+    pub task: JoinHandle<std::io::Result<()>>,
+    shutdown: tokio::sync::watch::Sender<bool>,
+}
+
+impl Running {
+    /// The base URL, such as `http://127.0.0.1:8080`.
+    pub fn url(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+
+    /// Stops accepting, lets requests in flight finish, and closes the database.
+    pub async fn stop(self) -> anyhow::Result<()> {
+        let _ = self.shutdown.send(true);
+        self.task.await.context("server task")??;
+        self.app.store().close().await;
+        Ok(())
+    }
+}
+
+/// Reads the master key from the settings or the data directory, creating one on
+/// first start.
+pub fn master_key(settings: &Settings) -> anyhow::Result<MasterKey> {
+    if let Some(k) = &settings.master_key {
+        return MasterKey::from_base64(k).context("master_key");
+    }
+    let path = settings.data_dir.join("master.key");
+    if path.exists() {
+        let text = std::fs::read_to_string(&path)
+            .with_context(|| format!("reading {}", path.display()))?;
+        return MasterKey::from_base64(&text).with_context(|| format!("{}", path.display()));
+    }
+    let key = MasterKey::generate();
+    write_private(&path, &key.to_base64())?;
+    tracing::warn!(
+        path = %path.display(),
+        "generated a new master key: it encrypts every device secret; back this file up \
+         (without it, stored device credentials cannot be read)"
+    );
+    Ok(key)
+}
+
+fn write_private(path: &Path, text: &str) -> anyhow::Result<()> {
+    use std::io::Write;
+    let mut opts = std::fs::OpenOptions::new();
+    opts.write(true).create_new(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        opts.mode(0o600);
+    }
+    let mut f = opts
+        .open(path)
+        .with_context(|| format!("creating {}", path.display()))?;
+    f.write_all(text.as_bytes())?;
+    Ok(())
+}
+
+/// Opens (and migrates) the database the settings name.
+pub async fn open_store(settings: &Settings) -> anyhow::Result<Store> {
+    std::fs::create_dir_all(&settings.data_dir)
+        .with_context(|| format!("creating data directory {}", settings.data_dir.display()))?;
+    let url = settings.database_url();
+    Store::open(&url)
+        .await
+        .with_context(|| format!("opening database {}", config::redact_url(&url)))
+}
+
+/// Builds the application from the settings.
+pub async fn build_app(settings: &Settings, clock: Clock) -> anyhow::Result<App> {
+    let store = open_store(settings).await?;
+    let key = master_key(settings)?;
+    Ok(App::new(store, key, clock, AppConfig::default()))
+}
+
+/// Starts serving `app` on `settings.listen` (port 0 picks a free port).
+pub async fn start(settings: &Settings, app: App) -> anyhow::Result<Running> {
+    let listener = TcpListener::bind(&settings.listen)
+        .await
+        .with_context(|| format!("listening on {}", settings.listen))?;
+    let addr = listener.local_addr()?;
+    let router = siteward_web::router(
+        app.clone(),
+        siteward_web::WebConfig {
+            public_url: settings
+                .public_url
+                .clone()
+                .unwrap_or_else(|| format!("http://{addr}")),
+        },
+    );
+    let (tx, mut rx) = tokio::sync::watch::channel(false);
+    let task = tokio::spawn(async move {
+        axum::serve(
+            listener,
+            router.into_make_service_with_connect_info::<SocketAddr>(),
+        )
+        .with_graceful_shutdown(async move {
+            let _ = rx.wait_for(|stop| *stop).await;
+        })
+        .await
+    });
+    spawn_housekeeping(app.clone(), tx.subscribe());
+    Ok(Running {
+        addr,
+        app,
+        task,
+        shutdown: tx,
+    })
+}
+
+/// Periodic upkeep: forget expired sessions.
+fn spawn_housekeeping(app: App, mut stop: tokio::sync::watch::Receiver<bool>) {
+    tokio::spawn(async move {
+        let mut tick = tokio::time::interval(std::time::Duration::from_secs(3600));
+        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
+        loop {
+            tokio::select! {
+                _ = tick.tick() => {
+                    match app.purge_expired_sessions().await {
+                        Ok(n) if n > 0 => tracing::info!(sessions = n, "expired sessions removed"),
+                        Ok(_) => {}
+                        Err(e) => tracing::warn!(error = %e, "session clean-up failed"),
+                    }
+                }
+                _ = stop.changed() => break,
+            }
+        }
+    });
+}
