@@ -1,0 +1,1 @@
+//! The ISAPI device protocol (being built).
