@@ -567,12 +567,11 @@ impl App {
         let (mut user, facts) = load_employee(&mut h, id).await?;
         authorize(&p.actor, Action::EditEmployee(&facts)).map_err(refused("employee"))?;
         let mut changes = Vec::new();
-        if let Some(name) = name {
-            if name != user.name {
+        if let Some(name) = name
+            && name != user.name {
                 changes.push(format!("name to {name}"));
                 user.name = name;
             }
-        }
         if let Some(pw) = change.password {
             validate::password("password", &pw, &user.email)?;
             user.password_hash = password::hash(pw).await?;

@@ -97,8 +97,7 @@ impl App {
             .map_err(AppError::refused("company"))?;
         let mut f = Fields::default();
         let opt = |v: &Option<String>, cur: &Option<String>| {
-            v.clone()
-                .map_or_else(|| cur.clone().unwrap_or_default(), |v| v)
+            v.clone().unwrap_or_else(|| cur.clone().unwrap_or_default())
         };
         let info = CompanyInfo {
             name: f.take(validate::required_text(

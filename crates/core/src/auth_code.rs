@@ -83,6 +83,13 @@ mod tests {
         s.parse().expect("test region")
     }
 
+    type Case<'a> = (
+        Option<&'a AuthCodeState>,
+        Option<&'a Region>,
+        Millis,
+        Result<Region, &'static str>,
+    );
+
     /// R-1 as a table: (code state, requested region, now) → outcome.
     #[test]
     fn registration_table() {
@@ -97,12 +104,7 @@ mod tests {
         };
         let eu = region("EU");
         let na = region("NA");
-        let cases: Vec<(
-            Option<&AuthCodeState>,
-            Option<&Region>,
-            Millis,
-            Result<Region, &str>,
-        )> = vec![
+        let cases: Vec<Case> = vec![
             (Some(&fresh), Some(&eu), 999, Ok(eu.clone())),
             (Some(&fresh), None, 0, Ok(eu.clone())),
             (None, Some(&eu), 0, Err("auth_code.unknown")),

@@ -6,6 +6,16 @@ use figment::providers::{Env, Format, Serialized, Toml};
 use serde::{Deserialize, Serialize};
 use std::path::{Path, PathBuf};
 
+/// The keys of [`Settings`], as `SITEWARD_<KEY>` variables name them.
+const KEYS: [&str; 6] = [
+    "listen",
+    "data_dir",
+    "database_url",
+    "public_url",
+    "master_key",
+    "log_format",
+];
+
 /// Every setting, with its default.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -61,7 +71,8 @@ impl Settings {
         let file = file.map_or_else(|| PathBuf::from("siteward.toml"), Path::to_path_buf);
         Figment::from(Serialized::defaults(Settings::default()))
             .merge(Toml::file(file))
-            .merge(Env::prefixed("SITEWARD_"))
+            // Only the settings' own keys: other SITEWARD_* variables belong to others.
+            .merge(Env::prefixed("SITEWARD_").only(&KEYS))
             .merge(Serialized::defaults(flags))
             .extract()
             .map_err(Box::new)
@@ -128,6 +139,7 @@ mod tests {
             )?;
             jail.set_env("SITEWARD_DATA_DIR", "/from-env");
             jail.set_env("SITEWARD_DATABASE_URL", "postgres://u:p@h/db");
+            jail.set_env("SITEWARD_SOMETHING_ELSE", "ignored");
             let flags = Overrides {
                 database_url: Some("sqlite:/from-flag.db".into()),
                 ..Overrides::default()

@@ -32,11 +32,10 @@ pub enum StoreError {
 
 impl From<sqlx::Error> for StoreError {
     fn from(e: sqlx::Error) -> Self {
-        if let sqlx::Error::Database(db) = &e {
-            if db.is_unique_violation() {
+        if let sqlx::Error::Database(db) = &e
+            && db.is_unique_violation() {
                 return StoreError::Duplicate(db.message().to_owned());
             }
-        }
         StoreError::Database(e)
     }
 }
@@ -206,10 +205,10 @@ pub(crate) enum Conn<'a> {
 impl Handle {
     pub(crate) fn conn(&mut self) -> Conn<'_> {
         match &mut self.inner {
-            Inner::SqliteConn(c) => Conn::Sqlite(&mut **c),
-            Inner::SqliteTx(t) => Conn::Sqlite(&mut **t),
-            Inner::PgConn(c) => Conn::Postgres(&mut **c),
-            Inner::PgTx(t) => Conn::Postgres(&mut **t),
+            Inner::SqliteConn(c) => Conn::Sqlite(c),
+            Inner::SqliteTx(t) => Conn::Sqlite(t),
+            Inner::PgConn(c) => Conn::Postgres(c),
+            Inner::PgTx(t) => Conn::Postgres(t),
         }
     }
 

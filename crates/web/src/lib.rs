@@ -4,19 +4,24 @@
 //! Handlers are thin: they extract, call one use case of the app crate, and render.
 //! Errors become `application/problem+json` in one place ([`problem`]).
 
+// `Problem` is the whole error answer of a request: made once per failure, never in a
+// loop, so its size on the error path costs nothing worth boxing for.
+#![allow(clippy::result_large_err)]
+
 mod api;
 mod auth;
 mod portal;
 pub mod problem;
 
 use axum::Router;
-use axum::extract::State;
+use axum::extract::{DefaultBodyLimit, State};
 use axum::http::{HeaderName, StatusCode};
 use axum::response::IntoResponse;
 use axum::routing::get;
 use siteward_app::App;
 use std::time::Duration;
 use tower_http::catch_panic::CatchPanicLayer;
+use tower_http::limit::RequestBodyLimitLayer;
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
 use tower_http::timeout::TimeoutLayer;
 use tower_http::trace::TraceLayer;
@@ -43,6 +48,7 @@ pub(crate) struct AppState {
     pub(crate) config: WebConfig,
 }
 
+const BODY_LIMIT: usize = siteward_app::LOGO_MAX_BYTES + 16 * 1024;
 const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 
 /// The whole HTTP application.
@@ -54,6 +60,11 @@ pub fn router(app: App, config: WebConfig) -> Router {
         .route("/healthz", get(|| async { "ok" }))
         .route("/readyz", get(readyz))
         .with_state(state)
+        // The largest body anyone needs is a logo (1 MiB) in a multipart form. The
+        // announced length is checked before reading, the received length while reading.
+        .layer(DefaultBodyLimit::max(BODY_LIMIT))
+        .layer(RequestBodyLimitLayer::new(BODY_LIMIT))
+        .layer(axum::middleware::from_fn(problem::api_errors_as_problems))
         .layer(CatchPanicLayer::custom(problem::panic_response))
         .layer(TimeoutLayer::with_status_code(StatusCode::GATEWAY_TIMEOUT, Duration::from_secs(60)))
         .layer(PropagateRequestIdLayer::new(REQUEST_ID))

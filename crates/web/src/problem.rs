@@ -74,10 +74,10 @@ impl IntoResponse for Problem {
             header::CONTENT_TYPE,
             HeaderValue::from_static("application/problem+json"),
         );
-        if let Some(secs) = retry {
-            if let Ok(v) = HeaderValue::from_str(&secs.to_string()) {
-                res.headers_mut().insert(header::RETRY_AFTER, v);
-            }
+        if let Some(secs) = retry
+            && let Ok(v) = HeaderValue::from_str(&secs.to_string())
+        {
+            res.headers_mut().insert(header::RETRY_AFTER, v);
         }
         res
     }
@@ -177,6 +177,46 @@ pub(crate) fn panic_response(_: Box<dyn std::any::Any + Send + 'static>) -> Resp
         "something went wrong on our side; it has been logged",
     )
     .into_response()
+}
+
+/// Turns the few API error answers made outside our handlers (a malformed query
+/// string, a method the path does not take, a body over the limit) into problem documents too, so API clients
+/// meet one error format.
+pub(crate) async fn api_errors_as_problems(
+    req: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> Response {
+    let is_api = req.uri().path().starts_with("/api/");
+    let res = next.run(req).await;
+    if !is_api {
+        return res;
+    }
+    let status = res.status();
+    let is_problem = res
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .is_some_and(|v| v.as_bytes().starts_with(b"application/problem+json"));
+    if !(status.is_client_error() || status.is_server_error()) || is_problem {
+        return res;
+    }
+    let body = axum::body::to_bytes(res.into_body(), 16 * 1024)
+        .await
+        .unwrap_or_default();
+    let text = String::from_utf8_lossy(&body);
+    let code = match status {
+        StatusCode::BAD_REQUEST => "invalid_input",
+        StatusCode::NOT_FOUND => "not_found",
+        StatusCode::METHOD_NOT_ALLOWED => "method_not_allowed",
+        StatusCode::PAYLOAD_TOO_LARGE => "body.too_large",
+        StatusCode::UNSUPPORTED_MEDIA_TYPE => "body.content_type",
+        _ => "http_error",
+    };
+    let detail = if text.trim().is_empty() {
+        status.canonical_reason().unwrap_or("error").to_owned()
+    } else {
+        text.into_owned()
+    };
+    Problem::new(status, code, detail).into_response()
 }
 
 #[cfg(test)]

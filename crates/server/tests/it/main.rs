@@ -1,0 +1,11 @@
+//! Integration tests: the real server on a random port, real HTTP, a real SQLite file
+//! and a real PostgreSQL database — every scenario on both.
+
+mod support;
+
+mod accounts;
+mod bad_input;
+mod cli;
+mod company;
+mod schema;
+mod sites;
