@@ -36,7 +36,7 @@ pub struct WebConfig {
 }
 
 impl WebConfig {
-    fn secure_cookies(&self) -> bool {
+    pub(crate) fn secure_cookies(&self) -> bool {
         self.public_url.starts_with("https://")
     }
 }

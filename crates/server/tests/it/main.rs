@@ -5,7 +5,9 @@ mod support;
 
 mod accounts;
 mod bad_input;
+mod browser;
 mod cli;
+mod portal;
 mod company;
 mod schema;
 mod sites;

@@ -1,0 +1,222 @@
+//! The portal end to end in headless Chromium (Debian's chromium and chromedriver,
+//! installed by scripts/test where missing).
+
+use crate::support::{Db, PASSWORD, TestServer};
+use fantoccini::{Client, ClientBuilder, Locator};
+use std::process::{Child, Command, Stdio};
+use std::time::Duration;
+
+/// chromedriver on a free port, stopped when dropped.
+struct Driver {
+    child: Child,
+    port: u16,
+    _profile: tempfile::TempDir,
+}
+
+impl Drop for Driver {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .expect("free port")
+}
+
+async fn browser(width: u32, height: u32) -> (Driver, Client) {
+    let chromedriver = std::env::var("CHROMEDRIVER").unwrap_or_else(|_| "/usr/bin/chromedriver".into());
+    let chromium = std::env::var("CHROMIUM").unwrap_or_else(|_| "/usr/bin/chromium".into());
+    assert!(
+        std::path::Path::new(&chromedriver).exists() && std::path::Path::new(&chromium).exists(),
+        "browser tests need {chromium} and {chromedriver}: run scripts/test, which installs Debian's chromium and chromium-driver"
+    );
+    let port = free_port();
+    let child = Command::new(&chromedriver)
+        .arg(format!("--port={port}"))
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("start chromedriver");
+    let profile = tempfile::tempdir().expect("profile dir");
+    let driver = Driver { child, port, _profile: profile };
+    let caps = serde_json::json!({
+        "goog:chromeOptions": {
+            "binary": chromium,
+            "args": [
+                "--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
+                "--disable-quic", "--no-first-run", "--disable-background-networking",
+                "--disable-component-update", "--disable-sync",
+                format!("--user-data-dir={}", driver._profile.path().display()),
+                format!("--window-size={width},{height}"),
+            ]
+        }
+    });
+    let caps = match caps {
+        serde_json::Value::Object(m) => m,
+        _ => unreachable!("an object literal"),
+    };
+    let mut last_err = String::new();
+    for _ in 0..50 {
+        match ClientBuilder::native().capabilities(caps.clone()).connect(&format!("http://127.0.0.1:{}", driver.port)).await {
+            Ok(c) => return (driver, c),
+            Err(e) => {
+                last_err = e.to_string();
+                tokio::time::sleep(Duration::from_millis(200)).await;
+            }
+        }
+    }
+    panic!("could not start a browser session: {last_err}");
+}
+
+async fn fill(c: &Client, css: &str, value: &str) {
+    let el = c.find(Locator::Css(css)).await.unwrap_or_else(|e| panic!("{css}: {e}"));
+    el.clear().await.expect("clear");
+    el.send_keys(value).await.expect("type");
+}
+
+async fn click(c: &Client, css: &str) {
+    c.find(Locator::Css(css)).await.unwrap_or_else(|e| panic!("{css}: {e}")).click().await.expect("click");
+}
+
+async fn text_of(c: &Client, css: &str) -> String {
+    c.wait()
+        .at_most(Duration::from_secs(5))
+        .for_element(Locator::Css(css))
+        .await
+        .unwrap_or_else(|e| panic!("{css}: {e}"))
+        .text()
+        .await
+        .expect("text")
+}
+
+async fn sign_in(c: &Client, url: &str, email: &str) {
+    c.goto(&format!("{url}/login")).await.expect("login page");
+    fill(c, "input[name=email]", email).await;
+    fill(c, "input[name=password]", PASSWORD).await;
+    click(c, "button[type=submit]").await;
+    c.wait().at_most(Duration::from_secs(5)).for_url(&format!("{url}/portal").parse().expect("url")).await.expect("signed in");
+}
+
+async fn sign_out(c: &Client) {
+    click(c, ".who button[type=submit]").await;
+    c.wait().at_most(Duration::from_secs(5)).for_element(Locator::Css("form[action='/login']")).await.expect("signed out");
+}
+
+/// Save a screenshot where people can look at it (target/screenshots).
+async fn screenshot(c: &Client, name: &str) {
+    let dir = std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join("screenshots");
+    let _ = std::fs::create_dir_all(&dir);
+    if let Ok(png) = c.screenshot().await {
+        let _ = std::fs::write(dir.join(format!("{name}.png")), png);
+    }
+}
+
+/// Register with a code, sign in, add an employee, create a site, assign it, and see
+/// as the Site Manager only that site.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn register_staff_and_assign_a_site_in_the_portal() {
+    let s = TestServer::start(Db::Sqlite).await;
+    let code = s.auth_code("EU").await;
+    let (_driver, c) = browser(1280, 900).await;
+    let url = s.url.clone();
+
+    // Register.
+    c.goto(&format!("{url}/register")).await.expect("register page");
+    fill(&c, "input[name=auth_code]", &code).await;
+    fill(&c, "input[name=company_name]", "Lumen Security").await;
+    fill(&c, "input[name=region]", "EU").await;
+    fill(&c, "input[name=admin_name]", "Lena Lumen").await;
+    fill(&c, "input[name=email]", "lena@lumen.example").await;
+    fill(&c, "input[name=password]", PASSWORD).await;
+    click(&c, "button[type=submit]").await;
+    let notice = text_of(&c, ".flash.ok").await;
+    assert!(notice.contains("Lumen Security is registered"), "{notice}");
+
+    // The same code again is refused with a clear message.
+    c.goto(&format!("{url}/register")).await.expect("register page");
+    fill(&c, "input[name=auth_code]", &code).await;
+    fill(&c, "input[name=company_name]", "Copycat").await;
+    fill(&c, "input[name=admin_name]", "Cat Copy").await;
+    fill(&c, "input[name=email]", "cat@copy.example").await;
+    fill(&c, "input[name=password]", PASSWORD).await;
+    click(&c, "button[type=submit]").await;
+    let error = text_of(&c, ".flash.error").await;
+    assert!(error.contains("already been used"), "{error}");
+
+    sign_in(&c, &url, "lena@lumen.example").await;
+    screenshot(&c, "dashboard").await;
+
+    // Add two Site Managers.
+    for (name, email) in [("Sam Site", "sam@lumen.example"), ("Kim Site", "kim@lumen.example")] {
+        c.goto(&format!("{url}/portal/employees")).await.expect("employees");
+        fill(&c, "#new input[name=name]", name).await;
+        fill(&c, "#new input[name=email]", email).await;
+        fill(&c, "#new input[name=password]", PASSWORD).await;
+        click(&c, "#new button[type=submit]").await;
+        let notice = text_of(&c, ".flash.ok").await;
+        assert!(notice.contains(email), "{notice}");
+    }
+    let table = text_of(&c, "#employees-table").await;
+    assert!(table.contains("Sam Site") && table.contains("Kim Site"), "{table}");
+
+    // Create two sites; assign one to Sam.
+    for name in ["Harbour Warehouse", "Old Mill Offices"] {
+        c.goto(&format!("{url}/portal/sites")).await.expect("sites");
+        fill(&c, "#new input[name=name]", name).await;
+        fill(&c, "#new input[name=time_zone]", "Europe/London").await;
+        click(&c, "#new button[type=submit]").await;
+        let notice = text_of(&c, ".flash.ok").await;
+        assert!(notice.contains(name) && notice.contains("Site ID"), "{notice}");
+    }
+    let site_code = text_of(&c, "#site-code").await;
+    assert_eq!(site_code.len(), 8, "{site_code}");
+    let select = c.find(Locator::Css("select[name=employee_id]")).await.expect("manager select");
+    select.select_by_label("Sam Site").await.expect("choose Sam");
+    click(&c, "form[action$='/manager'] button").await;
+    let notice = text_of(&c, ".flash.ok").await;
+    assert!(notice.contains("Site Manager assigned"), "{notice}");
+    assert_eq!(text_of(&c, "#site-manager").await, "Sam Site");
+    let audit = text_of(&c, ".timeline").await;
+    assert!(audit.contains("Lena Lumen made Sam Site Site Manager"), "{audit}");
+    screenshot(&c, "site").await;
+    sign_out(&c).await;
+
+    // Sam sees exactly his site.
+    sign_in(&c, &url, "sam@lumen.example").await;
+    c.goto(&format!("{url}/portal/sites")).await.expect("sites");
+    let table = text_of(&c, "#sites-table").await;
+    assert!(table.contains("Old Mill Offices"), "{table}");
+    assert!(!table.contains("Harbour Warehouse"), "a Site Manager sees only his sites: {table}");
+    let nav = text_of(&c, "#nav").await;
+    assert!(!nav.contains("Employees"), "no Employees page for a Site Manager: {nav}");
+    screenshot(&c, "site-manager-sites").await;
+    c.close().await.expect("close");
+    s.finish().await;
+}
+
+/// The portal reads on a phone: the menu folds away and forms stay within the screen.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_portal_fits_a_phone() {
+    let s = TestServer::start(Db::Sqlite).await;
+    let c0 = s.company("Pocket Alarms", "pia@pocket.example").await;
+    s.site(&c0.admin, "Corner Shop").await;
+    let (_driver, c) = browser(390, 844).await;
+    sign_in(&c, &s.url, "pia@pocket.example").await;
+    c.goto(&format!("{}/portal/sites", s.url)).await.expect("sites");
+    let nav_visible = c.find(Locator::Css("#nav")).await.expect("nav").is_displayed().await.expect("displayed");
+    assert!(!nav_visible, "the menu is folded on a phone");
+    click(&c, ".menu-toggle").await;
+    assert!(c.find(Locator::Css("#nav")).await.expect("nav").is_displayed().await.expect("displayed"), "and opens");
+    let overflow = c
+        .execute("return document.documentElement.scrollWidth > window.innerWidth + 1;", vec![])
+        .await
+        .expect("script");
+    assert_eq!(overflow, serde_json::Value::Bool(false), "nothing wider than the screen");
+    screenshot(&c, "phone-sites").await;
+    c.close().await.expect("close");
+    s.finish().await;
+}
