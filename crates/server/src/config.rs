@@ -131,6 +131,7 @@ mod tests {
 
     /// Precedence: defaults ← file ← environment ← flags.
     #[test]
+    #[allow(clippy::result_large_err)] // figment's own error type, in its test jail
     fn precedence() {
         figment::Jail::expect_with(|jail| {
             jail.create_file(

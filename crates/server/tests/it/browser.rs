@@ -28,7 +28,8 @@ fn free_port() -> u16 {
 }
 
 async fn browser(width: u32, height: u32) -> (Driver, Client) {
-    let chromedriver = std::env::var("CHROMEDRIVER").unwrap_or_else(|_| "/usr/bin/chromedriver".into());
+    let chromedriver =
+        std::env::var("CHROMEDRIVER").unwrap_or_else(|_| "/usr/bin/chromedriver".into());
     let chromium = std::env::var("CHROMIUM").unwrap_or_else(|_| "/usr/bin/chromium".into());
     assert!(
         std::path::Path::new(&chromedriver).exists() && std::path::Path::new(&chromium).exists(),
@@ -42,7 +43,11 @@ async fn browser(width: u32, height: u32) -> (Driver, Client) {
         .spawn()
         .expect("start chromedriver");
     let profile = tempfile::tempdir().expect("profile dir");
-    let driver = Driver { child, port, _profile: profile };
+    let driver = Driver {
+        child,
+        port,
+        _profile: profile,
+    };
     let caps = serde_json::json!({
         "goog:chromeOptions": {
             "binary": chromium,
@@ -61,7 +66,11 @@ async fn browser(width: u32, height: u32) -> (Driver, Client) {
     };
     let mut last_err = String::new();
     for _ in 0..50 {
-        match ClientBuilder::native().capabilities(caps.clone()).connect(&format!("http://127.0.0.1:{}", driver.port)).await {
+        match ClientBuilder::native()
+            .capabilities(caps.clone())
+            .connect(&format!("http://127.0.0.1:{}", driver.port))
+            .await
+        {
             Ok(c) => return (driver, c),
             Err(e) => {
                 last_err = e.to_string();
@@ -73,13 +82,21 @@ async fn browser(width: u32, height: u32) -> (Driver, Client) {
 }
 
 async fn fill(c: &Client, css: &str, value: &str) {
-    let el = c.find(Locator::Css(css)).await.unwrap_or_else(|e| panic!("{css}: {e}"));
+    let el = c
+        .find(Locator::Css(css))
+        .await
+        .unwrap_or_else(|e| panic!("{css}: {e}"));
     el.clear().await.expect("clear");
     el.send_keys(value).await.expect("type");
 }
 
 async fn click(c: &Client, css: &str) {
-    c.find(Locator::Css(css)).await.unwrap_or_else(|e| panic!("{css}: {e}")).click().await.expect("click");
+    c.find(Locator::Css(css))
+        .await
+        .unwrap_or_else(|e| panic!("{css}: {e}"))
+        .click()
+        .await
+        .expect("click");
 }
 
 async fn text_of(c: &Client, css: &str) -> String {
@@ -98,12 +115,20 @@ async fn sign_in(c: &Client, url: &str, email: &str) {
     fill(c, "input[name=email]", email).await;
     fill(c, "input[name=password]", PASSWORD).await;
     click(c, "button[type=submit]").await;
-    c.wait().at_most(Duration::from_secs(5)).for_url(&format!("{url}/portal").parse().expect("url")).await.expect("signed in");
+    c.wait()
+        .at_most(Duration::from_secs(5))
+        .for_url(&format!("{url}/portal").parse().expect("url"))
+        .await
+        .expect("signed in");
 }
 
 async fn sign_out(c: &Client) {
     click(c, ".who button[type=submit]").await;
-    c.wait().at_most(Duration::from_secs(5)).for_element(Locator::Css("form[action='/login']")).await.expect("signed out");
+    c.wait()
+        .at_most(Duration::from_secs(5))
+        .for_element(Locator::Css("form[action='/login']"))
+        .await
+        .expect("signed out");
 }
 
 /// Save a screenshot where people can look at it (target/screenshots).
@@ -125,7 +150,9 @@ async fn register_staff_and_assign_a_site_in_the_portal() {
     let url = s.url.clone();
 
     // Register.
-    c.goto(&format!("{url}/register")).await.expect("register page");
+    c.goto(&format!("{url}/register"))
+        .await
+        .expect("register page");
     fill(&c, "input[name=auth_code]", &code).await;
     fill(&c, "input[name=company_name]", "Lumen Security").await;
     fill(&c, "input[name=region]", "EU").await;
@@ -137,7 +164,9 @@ async fn register_staff_and_assign_a_site_in_the_portal() {
     assert!(notice.contains("Lumen Security is registered"), "{notice}");
 
     // The same code again is refused with a clear message.
-    c.goto(&format!("{url}/register")).await.expect("register page");
+    c.goto(&format!("{url}/register"))
+        .await
+        .expect("register page");
     fill(&c, "input[name=auth_code]", &code).await;
     fill(&c, "input[name=company_name]", "Copycat").await;
     fill(&c, "input[name=admin_name]", "Cat Copy").await;
@@ -151,8 +180,13 @@ async fn register_staff_and_assign_a_site_in_the_portal() {
     screenshot(&c, "dashboard").await;
 
     // Add two Site Managers.
-    for (name, email) in [("Sam Site", "sam@lumen.example"), ("Kim Site", "kim@lumen.example")] {
-        c.goto(&format!("{url}/portal/employees")).await.expect("employees");
+    for (name, email) in [
+        ("Sam Site", "sam@lumen.example"),
+        ("Kim Site", "kim@lumen.example"),
+    ] {
+        c.goto(&format!("{url}/portal/employees"))
+            .await
+            .expect("employees");
         fill(&c, "#new input[name=name]", name).await;
         fill(&c, "#new input[name=email]", email).await;
         fill(&c, "#new input[name=password]", PASSWORD).await;
@@ -161,7 +195,10 @@ async fn register_staff_and_assign_a_site_in_the_portal() {
         assert!(notice.contains(email), "{notice}");
     }
     let table = text_of(&c, "#employees-table").await;
-    assert!(table.contains("Sam Site") && table.contains("Kim Site"), "{table}");
+    assert!(
+        table.contains("Sam Site") && table.contains("Kim Site"),
+        "{table}"
+    );
 
     // Create two sites; assign one to Sam.
     for name in ["Harbour Warehouse", "Old Mill Offices"] {
@@ -170,18 +207,30 @@ async fn register_staff_and_assign_a_site_in_the_portal() {
         fill(&c, "#new input[name=time_zone]", "Europe/London").await;
         click(&c, "#new button[type=submit]").await;
         let notice = text_of(&c, ".flash.ok").await;
-        assert!(notice.contains(name) && notice.contains("Site ID"), "{notice}");
+        assert!(
+            notice.contains(name) && notice.contains("Site ID"),
+            "{notice}"
+        );
     }
     let site_code = text_of(&c, "#site-code").await;
     assert_eq!(site_code.len(), 8, "{site_code}");
-    let select = c.find(Locator::Css("select[name=employee_id]")).await.expect("manager select");
-    select.select_by_label("Sam Site").await.expect("choose Sam");
+    let select = c
+        .find(Locator::Css("select[name=employee_id]"))
+        .await
+        .expect("manager select");
+    select
+        .select_by_label("Sam Site")
+        .await
+        .expect("choose Sam");
     click(&c, "form[action$='/manager'] button").await;
     let notice = text_of(&c, ".flash.ok").await;
     assert!(notice.contains("Site Manager assigned"), "{notice}");
     assert_eq!(text_of(&c, "#site-manager").await, "Sam Site");
     let audit = text_of(&c, ".timeline").await;
-    assert!(audit.contains("Lena Lumen made Sam Site Site Manager"), "{audit}");
+    assert!(
+        audit.contains("Lena Lumen made Sam Site Site Manager"),
+        "{audit}"
+    );
     screenshot(&c, "site").await;
     sign_out(&c).await;
 
@@ -190,9 +239,15 @@ async fn register_staff_and_assign_a_site_in_the_portal() {
     c.goto(&format!("{url}/portal/sites")).await.expect("sites");
     let table = text_of(&c, "#sites-table").await;
     assert!(table.contains("Old Mill Offices"), "{table}");
-    assert!(!table.contains("Harbour Warehouse"), "a Site Manager sees only his sites: {table}");
+    assert!(
+        !table.contains("Harbour Warehouse"),
+        "a Site Manager sees only his sites: {table}"
+    );
     let nav = text_of(&c, "#nav").await;
-    assert!(!nav.contains("Employees"), "no Employees page for a Site Manager: {nav}");
+    assert!(
+        !nav.contains("Employees"),
+        "no Employees page for a Site Manager: {nav}"
+    );
     screenshot(&c, "site-manager-sites").await;
     c.close().await.expect("close");
     s.finish().await;
@@ -206,16 +261,39 @@ async fn the_portal_fits_a_phone() {
     s.site(&c0.admin, "Corner Shop").await;
     let (_driver, c) = browser(390, 844).await;
     sign_in(&c, &s.url, "pia@pocket.example").await;
-    c.goto(&format!("{}/portal/sites", s.url)).await.expect("sites");
-    let nav_visible = c.find(Locator::Css("#nav")).await.expect("nav").is_displayed().await.expect("displayed");
+    c.goto(&format!("{}/portal/sites", s.url))
+        .await
+        .expect("sites");
+    let nav_visible = c
+        .find(Locator::Css("#nav"))
+        .await
+        .expect("nav")
+        .is_displayed()
+        .await
+        .expect("displayed");
     assert!(!nav_visible, "the menu is folded on a phone");
     click(&c, ".menu-toggle").await;
-    assert!(c.find(Locator::Css("#nav")).await.expect("nav").is_displayed().await.expect("displayed"), "and opens");
+    assert!(
+        c.find(Locator::Css("#nav"))
+            .await
+            .expect("nav")
+            .is_displayed()
+            .await
+            .expect("displayed"),
+        "and opens"
+    );
     let overflow = c
-        .execute("return document.documentElement.scrollWidth > window.innerWidth + 1;", vec![])
+        .execute(
+            "return document.documentElement.scrollWidth > window.innerWidth + 1;",
+            vec![],
+        )
         .await
         .expect("script");
-    assert_eq!(overflow, serde_json::Value::Bool(false), "nothing wider than the screen");
+    assert_eq!(
+        overflow,
+        serde_json::Value::Bool(false),
+        "nothing wider than the screen"
+    );
     screenshot(&c, "phone-sites").await;
     c.close().await.expect("close");
     s.finish().await;

@@ -7,7 +7,7 @@ mod accounts;
 mod bad_input;
 mod browser;
 mod cli;
-mod portal;
 mod company;
+mod portal;
 mod schema;
 mod sites;
