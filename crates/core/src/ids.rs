@@ -46,3 +46,7 @@ id_type!(
     /// A site: the place where a customer's devices are.
     SiteId
 );
+id_type!(
+    /// A device in a site.
+    DeviceId
+);

@@ -7,13 +7,15 @@
 //! every rule is testable as a table.
 
 pub mod auth_code;
+pub mod compat;
 pub mod ids;
 pub mod policy;
 pub mod role;
 pub mod site_code;
 pub mod validate;
 
-pub use ids::{CompanyId, SiteId, UserId};
+pub use compat::DeviceType;
+pub use ids::{CompanyId, DeviceId, SiteId, UserId};
 pub use role::{Region, Role, SiteState, UserKind};
 
 /// Milliseconds since the Unix epoch, UTC. The unit of every stored time.

@@ -112,6 +112,10 @@ pub enum Action<'a> {
     },
     /// Read a site's audit log.
     ViewSiteAudit(&'a SiteFacts),
+    /// Add a device to a site.
+    AddDevice(&'a SiteFacts),
+    /// Delete a device from a site.
+    DeleteDevice(&'a SiteFacts),
     /// Issue authentication codes to installation companies.
     IssueAuthCodes,
 }
@@ -141,6 +145,10 @@ pub enum Rule {
     NotYourself,
     /// a site's manager must be an active Site Manager of the company.
     ManagerMustBeSiteManager,
+    /// a site's devices are managed by the Installer Admin and its Site Manager.
+    DeviceManagersOnly,
+    /// once the owner is invited, only the end user deletes devices.
+    OnlyOwnerDeletesDevices,
     /// The work is for installation companies' employees.
     InstallersOnly,
     /// The work is for platform operators.
@@ -157,6 +165,8 @@ impl Rule {
             Rule::LastInstallerAdmin => "policy.last_installer_admin",
             Rule::NotYourself => "policy.not_yourself",
             Rule::ManagerMustBeSiteManager => "policy.manager_must_be_site_manager",
+            Rule::DeviceManagersOnly => "policy.device_managers_only",
+            Rule::OnlyOwnerDeletesDevices => "policy.only_owner_deletes_devices",
             Rule::InstallersOnly => "policy.installers_only",
             Rule::OperatorsOnly => "policy.operators_only",
         }
@@ -178,6 +188,12 @@ impl Rule {
             Rule::NotYourself => "You cannot disable your own account.",
             Rule::ManagerMustBeSiteManager => {
                 "A site can only be assigned to an active employee with the Site Manager role."
+            }
+            Rule::DeviceManagersOnly => {
+                "Only the Installer Admin and the site's Site Manager manage its devices."
+            }
+            Rule::OnlyOwnerDeletesDevices => {
+                "The site's owner has been invited: only the owner can delete its devices now, from the end-user app."
             }
             Rule::InstallersOnly => "This is for installation companies' employees.",
             Rule::OperatorsOnly => "This is for platform operators.",
@@ -294,6 +310,15 @@ pub fn authorize(actor: &Actor, action: Action<'_>) -> Result<(), Refusal> {
             visible(sees_site(inst, s))?;
             require(is_manager_role(inst.role), Rule::AdminOrItManagerOnly)
         }
+        Action::AddDevice(s) => {
+            visible(sees_site(inst, s))?;
+            require(manages_devices(inst, s), Rule::DeviceManagersOnly)
+        }
+        Action::DeleteDevice(s) => {
+            visible(sees_site(inst, s))?;
+            require(manages_devices(inst, s), Rule::DeviceManagersOnly)?;
+            require(s.state == SiteState::Managed, Rule::OnlyOwnerDeletesDevices)
+        }
         Action::AssignManager { site, manager } => {
             visible(sees_site(inst, site))?;
             require(is_manager_role(inst.role), Rule::AdminOrItManagerOnly)?;
@@ -310,6 +335,12 @@ pub fn authorize(actor: &Actor, action: Action<'_>) -> Result<(), Refusal> {
             }
         }
     }
+}
+
+/// the Installer Admin and the site's own Site Manager manage its devices.
+fn manages_devices(inst: &Installer, site: &SiteFacts) -> bool {
+    inst.role == Role::InstallerAdmin
+        || (inst.role == Role::SiteManager && site.manager_id == Some(inst.user_id))
 }
 
 /// Changing an employee is for Installer Admins and IT Managers, and only an
@@ -610,6 +641,59 @@ mod tests {
             ),
             (Admin, assign(&unassigned, Some(&foreign_sm)), Err(NotFound)),
             (Admin, assign(&foreign, Some(&sm)), Err(NotFound)),
+        ];
+        for (i, (role, action, expected)) in cases.into_iter().enumerate() {
+            assert_eq!(
+                authorize(&installer(role), action),
+                expected,
+                "case {i}: {role:?} {action:?}"
+            );
+        }
+    }
+
+    /// who adds and deletes devices, before and after the owner is invited.
+    #[test]
+    fn device_table() {
+        let mine = site(1, Some(1));
+        let colleague = site(1, Some(9));
+        let invited = SiteFacts {
+            state: SiteState::OwnerInvited,
+            ..mine
+        };
+        let handed = SiteFacts {
+            state: SiteState::HandedOver,
+            ..mine
+        };
+        let foreign = site(2, Some(1));
+        let cases: Vec<(Role, Action, Result<(), Refusal>)> = vec![
+            (Admin, Action::AddDevice(&colleague), OK),
+            (Sm, Action::AddDevice(&mine), OK),
+            (Sm, Action::AddDevice(&colleague), Err(NotFound)),
+            (
+                It,
+                Action::AddDevice(&mine),
+                Err(Forbidden(Rule::DeviceManagersOnly)),
+            ),
+            (Admin, Action::AddDevice(&foreign), Err(NotFound)),
+            (Admin, Action::DeleteDevice(&mine), OK),
+            (Sm, Action::DeleteDevice(&mine), OK),
+            (
+                It,
+                Action::DeleteDevice(&mine),
+                Err(Forbidden(Rule::DeviceManagersOnly)),
+            ),
+            (
+                Sm,
+                Action::DeleteDevice(&invited),
+                Err(Forbidden(Rule::OnlyOwnerDeletesDevices)),
+            ),
+            (
+                Admin,
+                Action::DeleteDevice(&handed),
+                Err(Forbidden(Rule::OnlyOwnerDeletesDevices)),
+            ),
+            (Sm, Action::DeleteDevice(&colleague), Err(NotFound)),
+            (Admin, Action::AddDevice(&handed), OK),
         ];
         for (i, (role, action, expected)) in cases.into_iter().enumerate() {
             assert_eq!(

@@ -33,9 +33,10 @@ pub enum StoreError {
 impl From<sqlx::Error> for StoreError {
     fn from(e: sqlx::Error) -> Self {
         if let sqlx::Error::Database(db) = &e
-            && db.is_unique_violation() {
-                return StoreError::Duplicate(db.message().to_owned());
-            }
+            && db.is_unique_violation()
+        {
+            return StoreError::Duplicate(db.message().to_owned());
+        }
         StoreError::Database(e)
     }
 }

@@ -1,6 +1,8 @@
 //! The records the store reads and writes.
 
-use siteward_core::{CompanyId, Millis, Region, Role, SiteId, SiteState, UserId, UserKind};
+use siteward_core::{
+    CompanyId, DeviceId, DeviceType, Millis, Region, Role, SiteId, SiteState, UserId, UserKind,
+};
 
 /// An authentication code as issued by a distributor.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -149,4 +151,81 @@ pub struct AuditEntry {
     pub summary: String,
     /// The details, as JSON.
     pub detail: serde_json::Value,
+}
+
+/// How Siteward reaches a device.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Connection {
+    /// Directly, by IP address or domain name.
+    Ip,
+    /// Through the device link (the device connects out).
+    Link,
+}
+
+impl Connection {
+    /// The stable name used in the API and the database.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Connection::Ip => "ip",
+            Connection::Link => "link",
+        }
+    }
+}
+
+impl std::str::FromStr for Connection {
+    type Err = siteward_core::role::UnknownValue;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s {
+            "ip" => Ok(Connection::Ip),
+            "link" => Ok(Connection::Link),
+            other => Err(siteward_core::role::UnknownValue(other.to_owned())),
+        }
+    }
+}
+
+/// A device in a site.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Device {
+    /// Its id.
+    pub id: DeviceId,
+    /// The managing company.
+    pub company_id: CompanyId,
+    /// The site it belongs to (R-6: exactly one).
+    pub site_id: SiteId,
+    /// The serial number, unique across Siteward.
+    pub serial: String,
+    /// A name for people (the device's own name at first).
+    pub name: String,
+    /// `hikvision`, `hilook` or `ezviz`.
+    pub brand: String,
+    /// The model.
+    pub model: String,
+    /// What kind of device.
+    pub device_type: DeviceType,
+    /// Firmware version.
+    pub firmware: Option<String>,
+    /// MAC address.
+    pub mac: Option<String>,
+    /// How it is reached.
+    pub connection: Connection,
+    /// Address (IP devices).
+    pub host: Option<String>,
+    /// Port (IP devices).
+    pub port: Option<u16>,
+    /// Whether to speak HTTPS.
+    pub https: bool,
+    /// Whether a self-signed certificate is accepted.
+    pub accept_invalid_certs: bool,
+    /// The device account's user name (IP devices).
+    pub username: Option<String>,
+    /// The sealed password or verification code.
+    pub secret: String,
+    /// Whether it answered last time.
+    pub online: bool,
+    /// When it last answered.
+    pub last_seen_at: Option<Millis>,
+    /// When it was added.
+    pub created_at: Millis,
+    /// When it last changed.
+    pub updated_at: Millis,
 }

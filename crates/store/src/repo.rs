@@ -4,7 +4,7 @@ use crate::db::Handle;
 use crate::model::*;
 use crate::{Result, StoreError};
 use siteward_core::policy::SiteScope;
-use siteward_core::{CompanyId, Millis, SiteId, UserId};
+use siteward_core::{CompanyId, DeviceId, Millis, SiteId, UserId};
 use sqlx::AssertSqlSafe;
 use std::str::FromStr;
 
@@ -757,5 +757,224 @@ impl Handle {
         Ok(paginate(convert(rows)?, limit, |e: &AuditEntry| {
             e.id.clone()
         }))
+    }
+}
+
+#[derive(sqlx::FromRow)]
+struct DeviceRow {
+    id: String,
+    company_id: String,
+    site_id: String,
+    serial: String,
+    name: String,
+    brand: String,
+    model: String,
+    device_type: String,
+    firmware: Option<String>,
+    mac: Option<String>,
+    connection: String,
+    host: Option<String>,
+    port: Option<i32>,
+    https: bool,
+    accept_invalid_certs: bool,
+    username: Option<String>,
+    secret: String,
+    online: bool,
+    last_seen_at: Option<i64>,
+    created_at: i64,
+    updated_at: i64,
+}
+
+impl TryFrom<DeviceRow> for Device {
+    type Error = StoreError;
+    fn try_from(r: DeviceRow) -> Result<Self> {
+        Ok(Device {
+            id: parse("device id", &r.id)?,
+            company_id: parse("company id", &r.company_id)?,
+            site_id: parse("site id", &r.site_id)?,
+            device_type: parse("device type", &r.device_type)?,
+            connection: parse("connection", &r.connection)?,
+            port: r
+                .port
+                .map(|p| u16::try_from(p).map_err(|_| StoreError::Corrupt(format!("port {p}"))))
+                .transpose()?,
+            serial: r.serial,
+            name: r.name,
+            brand: r.brand,
+            model: r.model,
+            firmware: r.firmware,
+            mac: r.mac,
+            host: r.host,
+            https: r.https,
+            accept_invalid_certs: r.accept_invalid_certs,
+            username: r.username,
+            secret: r.secret,
+            online: r.online,
+            last_seen_at: r.last_seen_at,
+            created_at: r.created_at,
+            updated_at: r.updated_at,
+        })
+    }
+}
+
+const DEVICE_COLS: &str = "id, company_id, site_id, serial, name, brand, model, device_type, \
+    firmware, mac, connection, host, port, https, accept_invalid_certs, username, secret, online, \
+    last_seen_at, created_at, updated_at";
+
+/// Devices.
+impl Handle {
+    /// Stores a new device.
+    pub async fn insert_device(&mut self, d: &Device) -> Result<()> {
+        const SQL: &str = "INSERT INTO devices (id, company_id, site_id, serial, name, brand, model, \
+            device_type, firmware, mac, connection, host, port, https, accept_invalid_certs, username, \
+            secret, online, last_seen_at, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, \
+            $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21)";
+        on_conn!(self, |c| sqlx::query(SQL)
+            .bind(d.id.to_string())
+            .bind(d.company_id.to_string())
+            .bind(d.site_id.to_string())
+            .bind(&d.serial)
+            .bind(&d.name)
+            .bind(&d.brand)
+            .bind(&d.model)
+            .bind(d.device_type.as_str())
+            .bind(&d.firmware)
+            .bind(&d.mac)
+            .bind(d.connection.as_str())
+            .bind(&d.host)
+            .bind(d.port.map(i32::from))
+            .bind(d.https)
+            .bind(d.accept_invalid_certs)
+            .bind(&d.username)
+            .bind(&d.secret)
+            .bind(d.online)
+            .bind(d.last_seen_at)
+            .bind(d.created_at)
+            .bind(d.updated_at)
+            .execute(&mut *c)
+            .await
+            .map(|_| ()))?;
+        Ok(())
+    }
+
+    /// The device, if it exists.
+    pub async fn device(&mut self, id: DeviceId) -> Result<Option<Device>> {
+        let sql = format!("SELECT {DEVICE_COLS} FROM devices WHERE id = $1");
+        let row: Option<DeviceRow> =
+            on_conn!(self, |c| sqlx::query_as(AssertSqlSafe(sql.as_str()))
+                .bind(id.to_string())
+                .fetch_optional(&mut *c)
+                .await)?;
+        row.map(Device::try_from).transpose()
+    }
+
+    /// The device with this serial number, in any company.
+    pub async fn device_by_serial(&mut self, serial: &str) -> Result<Option<Device>> {
+        let sql = format!("SELECT {DEVICE_COLS} FROM devices WHERE serial = $1");
+        let row: Option<DeviceRow> =
+            on_conn!(self, |c| sqlx::query_as(AssertSqlSafe(sql.as_str()))
+                .bind(serial)
+                .fetch_optional(&mut *c)
+                .await)?;
+        row.map(Device::try_from).transpose()
+    }
+
+    /// A page of a site's devices, in the order they were added.
+    pub async fn list_site_devices(
+        &mut self,
+        site: SiteId,
+        cursor: Option<&str>,
+        limit: u32,
+    ) -> Result<Page<Device>> {
+        let sql = format!(
+            "SELECT {DEVICE_COLS} FROM devices WHERE site_id = $1 AND id > $2 ORDER BY id LIMIT $3"
+        );
+        let rows: Vec<DeviceRow> = on_conn!(self, |c| sqlx::query_as(AssertSqlSafe(sql.as_str()))
+            .bind(site.to_string())
+            .bind(cursor.unwrap_or(""))
+            .bind(i64::from(limit) + 1)
+            .fetch_all(&mut *c)
+            .await)?;
+        Ok(paginate(convert(rows)?, limit, |d: &Device| {
+            d.id.to_string()
+        }))
+    }
+
+    /// A page of every device in the sites of `scope`.
+    pub async fn list_devices(
+        &mut self,
+        scope: SiteScope,
+        cursor: Option<&str>,
+        limit: u32,
+    ) -> Result<Page<Device>> {
+        let (company, manager) = match scope {
+            SiteScope::Company(c) => (c, None),
+            SiteScope::ManagedBy(c, u) => (c, Some(u.to_string())),
+            SiteScope::Nothing => {
+                return Ok(Page {
+                    items: vec![],
+                    next_cursor: None,
+                });
+            }
+        };
+        let cols = DEVICE_COLS
+            .split(", ")
+            .map(|c| format!("d.{}", c.trim()))
+            .collect::<Vec<_>>()
+            .join(", ");
+        let sql = format!(
+            "SELECT {cols} FROM devices d JOIN sites s ON s.id = d.site_id WHERE d.company_id = $1 \
+             AND ($2 IS NULL OR s.manager_id = $2) AND d.id > $3 ORDER BY d.id LIMIT $4"
+        );
+        let rows: Vec<DeviceRow> = on_conn!(self, |c| sqlx::query_as(AssertSqlSafe(sql.as_str()))
+            .bind(company.to_string())
+            .bind(manager.clone())
+            .bind(cursor.unwrap_or(""))
+            .bind(i64::from(limit) + 1)
+            .fetch_all(&mut *c)
+            .await)?;
+        Ok(paginate(convert(rows)?, limit, |d: &Device| {
+            d.id.to_string()
+        }))
+    }
+
+    /// Records whether a device answered, and what it said of itself.
+    pub async fn update_device_seen(
+        &mut self,
+        id: DeviceId,
+        online: bool,
+        firmware: Option<&str>,
+        now: Millis,
+    ) -> Result<()> {
+        const SQL: &str = "UPDATE devices SET online = $1, \
+            last_seen_at = CASE WHEN $1 THEN $2 ELSE last_seen_at END, \
+            firmware = COALESCE($3, firmware), updated_at = $2 WHERE id = $4";
+        on_conn!(self, |c| sqlx::query(SQL)
+            .bind(online)
+            .bind(now)
+            .bind(firmware)
+            .bind(id.to_string())
+            .execute(&mut *c)
+            .await
+            .map(|_| ()))?;
+        Ok(())
+    }
+
+    /// Deletes a device.
+    pub async fn delete_device(&mut self, id: DeviceId) -> Result<()> {
+        on_conn!(self, |c| sqlx::query("DELETE FROM devices WHERE id = $1")
+            .bind(id.to_string())
+            .execute(&mut *c)
+            .await
+            .map(|_| ()))?;
+        Ok(())
+    }
+
+    /// How many devices there are.
+    pub async fn count_devices(&mut self) -> Result<i64> {
+        let (n,): (i64,) = on_conn!(self, |c| sqlx::query_as("SELECT COUNT(*) FROM devices")
+            .fetch_one(&mut *c)
+            .await)?;
+        Ok(n)
     }
 }
