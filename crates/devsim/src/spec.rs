@@ -217,6 +217,11 @@ pub struct SimOptions {
     pub reboot_downtime: Duration,
     /// How long a pressed doorbell keeps ringing (`callStatus` = `ring`).
     pub ring_duration: Duration,
+    /// Older-NVR quirk: alert-stream parts of NVRs with older firmware come in
+    /// `urn:psialliance-org` with `channelID` = 32 + IP channel and `Extensions`
+    /// (as their pushes do, isapi.md §2). Off by default: pyHik-style clients that match
+    /// channels to `Event/triggers` miss such events, as they do on those real NVRs.
+    pub nvr_psia_quirk: bool,
 }
 
 impl Default for SimOptions {
@@ -228,6 +233,7 @@ impl Default for SimOptions {
             lockout_duration: Duration::from_secs(1800),
             reboot_downtime: Duration::from_secs(3),
             ring_duration: Duration::from_secs(30),
+            nvr_psia_quirk: false,
         }
     }
 }
@@ -289,7 +295,9 @@ impl FleetSpec {
     pub fn device_count(&self) -> u64 {
         self.sites
             .iter()
-            .map(|s| u64::from(s.repeat.max(1)) * s.mix.iter().map(|(_, n)| u64::from(*n)).sum::<u64>())
+            .map(|s| {
+                u64::from(s.repeat.max(1)) * s.mix.iter().map(|(_, n)| u64::from(*n)).sum::<u64>()
+            })
             .sum()
     }
 }
@@ -347,6 +355,9 @@ pub struct FleetFile {
     /// Reboot downtime in seconds.
     #[serde(default)]
     pub reboot_seconds: Option<f64>,
+    /// Older-NVR alert-stream quirk (see [`SimOptions::nvr_psia_quirk`]).
+    #[serde(default)]
+    pub nvr_psia_quirk: Option<bool>,
     /// The sites.
     #[serde(default, alias = "site")]
     pub sites: Vec<SiteFile>,
@@ -390,6 +401,9 @@ impl FleetFile {
         }
         if let Some(v) = self.reboot_seconds {
             options.reboot_downtime = secs(v);
+        }
+        if let Some(v) = self.nvr_psia_quirk {
+            options.nvr_psia_quirk = v;
         }
         let mut sites = Vec::with_capacity(self.sites.len());
         for site in self.sites {
@@ -456,7 +470,10 @@ repeat = 2
         assert_eq!(a, b);
         assert_eq!(a.seed, 9);
         assert_eq!(a.options.heartbeat, Duration::from_millis(500));
-        assert_eq!(a.sites[0].mix, vec![(DeviceKind::Nvr, 1), (DeviceKind::Ipc, 2)]);
+        assert_eq!(
+            a.sites[0].mix,
+            vec![(DeviceKind::Nvr, 1), (DeviceKind::Ipc, 2)]
+        );
         assert_eq!(a.sites[0].brands, vec![(Brand::HiLook, 1)]);
         assert_eq!(a.device_count(), 6);
         assert!(FleetSpec::from_toml_str("seed = 1\n[[sites]]\nmix = { fridge = 1 }\n").is_err());
