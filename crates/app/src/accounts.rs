@@ -307,9 +307,6 @@ impl App {
         });
         let region = auth_code::check_registration(state.as_ref(), region.as_ref(), now)
             .map_err(AppError::AuthCode)?;
-        if h.user_by_email(&admin_email).await?.is_some() {
-            return Err(email_taken());
-        }
         let company = Company {
             id: CompanyId(new_uuid()),
             name,
@@ -323,19 +320,16 @@ impl App {
             updated_at: now,
         };
         h.insert_company(&company).await?;
-        let admin = User {
-            id: UserId(new_uuid()),
-            kind: UserKind::Installer,
-            company_id: Some(company.id),
-            role: Some(Role::InstallerAdmin),
-            name: admin_name,
-            email: admin_email,
-            password_hash: hash,
-            active: true,
-            created_at: now,
-            updated_at: now,
-        };
-        h.insert_user(&admin).await.map_err(duplicate_email)?;
+        let admin = account(
+            UserKind::Installer,
+            Some(company.id),
+            Some(Role::InstallerAdmin),
+            admin_name,
+            admin_email,
+            hash,
+            now,
+        );
+        insert_account(&mut h, &admin).await?;
         if !h.use_auth_code(&code, company.id, now).await? {
             return Err(AppError::AuthCode(AuthCodeRefusal::Used));
         }
@@ -518,23 +512,17 @@ impl App {
         f.finish()?;
         let hash = password::hash(input.password).await?;
         let now = self.now();
-        let user = User {
-            id: UserId(new_uuid()),
-            kind: UserKind::Installer,
-            company_id: Some(company),
-            role: Some(input.role),
+        let user = account(
+            UserKind::Installer,
+            Some(company),
+            Some(input.role),
             name,
             email,
-            password_hash: hash,
-            active: true,
-            created_at: now,
-            updated_at: now,
-        };
+            hash,
+            now,
+        );
         let mut h = self.inner.store.begin().await?;
-        if h.user_by_email(&user.email).await?.is_some() {
-            return Err(email_taken());
-        }
-        h.insert_user(&user).await.map_err(duplicate_email)?;
+        insert_account(&mut h, &user).await?;
         Record {
             company_id: Some(company),
             site_id: None,
@@ -568,10 +556,11 @@ impl App {
         authorize(&p.actor, Action::EditEmployee(&facts)).map_err(refused("employee"))?;
         let mut changes = Vec::new();
         if let Some(name) = name
-            && name != user.name {
-                changes.push(format!("name to {name}"));
-                user.name = name;
-            }
+            && name != user.name
+        {
+            changes.push(format!("name to {name}"));
+            user.name = name;
+        }
         if let Some(pw) = change.password {
             validate::password("password", &pw, &user.email)?;
             user.password_hash = password::hash(pw).await?;
@@ -696,23 +685,9 @@ impl App {
         f.finish()?;
         let hash = password::hash(password.to_owned()).await?;
         let now = self.now();
-        let user = User {
-            id: UserId(new_uuid()),
-            kind: UserKind::Operator,
-            company_id: None,
-            role: None,
-            name,
-            email,
-            password_hash: hash,
-            active: true,
-            created_at: now,
-            updated_at: now,
-        };
+        let user = account(UserKind::Operator, None, None, name, email, hash, now);
         let mut h = self.inner.store.begin().await?;
-        if h.user_by_email(&user.email).await?.is_some() {
-            return Err(email_taken());
-        }
-        h.insert_user(&user).await.map_err(duplicate_email)?;
+        insert_account(&mut h, &user).await?;
         h.commit().await?;
         Ok(UserView::from(&user))
     }
@@ -776,6 +751,39 @@ impl App {
     pub async fn list_auth_codes_unchecked(&self) -> Result<Vec<AuthCode>> {
         Ok(self.inner.store.read().await?.list_auth_codes().await?)
     }
+}
+
+/// A new, active account.
+fn account(
+    kind: UserKind,
+    company_id: Option<CompanyId>,
+    role: Option<Role>,
+    name: String,
+    email: String,
+    password_hash: String,
+    now: i64,
+) -> User {
+    User {
+        id: UserId(new_uuid()),
+        kind,
+        company_id,
+        role,
+        name,
+        email,
+        password_hash,
+        active: true,
+        created_at: now,
+        updated_at: now,
+    }
+}
+
+/// Stores a new account unless its e-mail is taken (checked first, and again by the
+/// unique index should two requests race).
+async fn insert_account(h: &mut Handle, user: &User) -> Result<()> {
+    if h.user_by_email(&user.email).await?.is_some() {
+        return Err(email_taken());
+    }
+    h.insert_user(user).await.map_err(duplicate_email)
 }
 
 fn email_taken() -> AppError {

@@ -45,6 +45,20 @@ pub enum AppError {
         /// Why, for people.
         message: String,
     },
+    /// A device answered badly or not in a usable way (HTTP 502).
+    #[error("{message}")]
+    DeviceFailed {
+        /// A stable code.
+        code: &'static str,
+        /// What the device did, for people.
+        message: String,
+    },
+    /// A device did not answer in time (HTTP 504).
+    #[error("{message}")]
+    DeviceTimeout {
+        /// What timed out, for people.
+        message: String,
+    },
     /// Too many attempts; try again later.
     #[error("too many attempts; try again in {retry_after_secs} s")]
     Throttled {

@@ -8,9 +8,11 @@ mod accounts;
 mod audit;
 pub mod clock;
 mod company;
+mod devices;
 mod error;
 mod image;
 mod password;
+mod probe;
 mod secrets;
 mod sites;
 mod throttle;
@@ -22,6 +24,7 @@ pub use accounts::{
 pub use audit::AuditView;
 pub use clock::{Clock, rfc3339};
 pub use company::{CompanyInput, CompanyView};
+pub use devices::{AddDevice, DeviceView};
 pub use error::AppError;
 pub use image::{LOGO_MAX_BYTES, LOGO_MAX_SIDE};
 pub use secrets::{MasterKey, SecretError};
@@ -65,6 +68,7 @@ struct Inner {
     throttle: Throttle,
     key: MasterKey,
     config: AppConfig,
+    prober: probe::Prober,
 }
 
 impl App {
@@ -77,6 +81,7 @@ impl App {
                 throttle: Throttle::default(),
                 key,
                 config,
+                prober: probe::Prober::default(),
             }),
         }
     }

@@ -95,7 +95,8 @@ pub struct SitePatch {
     pub time_zone: Option<String>,
 }
 
-fn facts(s: &Site) -> SiteFacts {
+/// What the policy needs to know of a site.
+pub(crate) fn facts(s: &Site) -> SiteFacts {
     SiteFacts {
         company_id: s.company_id,
         manager_id: s.manager_id,
@@ -103,7 +104,8 @@ fn facts(s: &Site) -> SiteFacts {
     }
 }
 
-async fn load_site(h: &mut Handle, id: SiteId) -> Result<Site> {
+/// A site by id, or "site not found".
+pub(crate) async fn load_site(h: &mut Handle, id: SiteId) -> Result<Site> {
     h.site(id).await?.ok_or(AppError::NotFound("site"))
 }
 

@@ -119,6 +119,10 @@ impl From<AppError> for Problem {
             AppError::Unprocessable { code, message } => {
                 Problem::new(S::UNPROCESSABLE_ENTITY, code, message)
             }
+            AppError::DeviceFailed { code, message } => Problem::new(S::BAD_GATEWAY, code, message),
+            AppError::DeviceTimeout { message } => {
+                Problem::new(S::GATEWAY_TIMEOUT, "device.timeout", message)
+            }
             AppError::Throttled { retry_after_secs } => Problem {
                 retry_after: Some(retry_after_secs),
                 ..Problem::new(S::TOO_MANY_REQUESTS, "auth.throttled", e.to_string())

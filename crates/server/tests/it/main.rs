@@ -8,6 +8,7 @@ mod bad_input;
 mod browser;
 mod cli;
 mod company;
+mod devices;
 mod portal;
 mod schema;
 mod sites;

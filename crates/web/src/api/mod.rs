@@ -2,6 +2,7 @@
 
 mod accounts;
 mod company;
+mod devices;
 mod sites;
 
 use crate::AppState;
@@ -34,6 +35,7 @@ use utoipa_axum::routes;
         (name = "accounts", description = "Registration, sign-in, employees"),
         (name = "company", description = "Company information and logo"),
         (name = "sites", description = "Sites, Site Managers, audit log"),
+        (name = "devices", description = "Devices in sites"),
         (name = "operators", description = "Platform operators"),
     )
 )]
@@ -78,6 +80,9 @@ fn api_router() -> OpenApiRouter<AppState> {
         ))
         .routes(routes!(sites::assign_manager))
         .routes(routes!(sites::site_audit))
+        .routes(routes!(devices::add_device, devices::site_devices))
+        .routes(routes!(devices::list_devices))
+        .routes(routes!(devices::get_device, devices::delete_device))
 }
 
 /// The OpenAPI document, generated once from the handlers' annotations.

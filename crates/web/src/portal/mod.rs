@@ -3,6 +3,7 @@
 
 mod assets;
 mod company;
+mod devices;
 mod people;
 mod session;
 mod sites;
@@ -29,7 +30,10 @@ pub(crate) fn router() -> Router<AppState> {
     Router::new()
         .route("/", get(|| async { Redirect::to("/portal") }))
         .route("/login", get(session::login_page).post(session::login))
-        .route("/register", get(session::register_page).post(session::register))
+        .route(
+            "/register",
+            get(session::register_page).post(session::register),
+        )
         .route("/logout", post(session::logout))
         .route("/portal", get(sites::dashboard))
         .route("/portal/sites", get(sites::list).post(sites::create))
@@ -41,7 +45,9 @@ pub(crate) fn router() -> Router<AppState> {
         .route("/portal/company", get(company::show).post(company::update))
         .route("/portal/company/logo", post(company::upload_logo))
         .route("/portal/health", get(sites::health))
-        .route("/portal/devices", get(sites::devices))
+        .route("/portal/devices", get(devices::list))
+        .route("/portal/sites/{id}/devices", post(devices::add))
+        .route("/portal/devices/{id}/delete", post(devices::delete))
         .route("/static/{file}", get(assets::serve))
         .layer(axum::middleware::map_response(security_headers))
 }
@@ -56,8 +62,14 @@ async fn security_headers(mut res: Response) -> Response {
              form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
         ),
     );
-    h.insert(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
-    h.insert(header::REFERRER_POLICY, HeaderValue::from_static("same-origin"));
+    h.insert(
+        header::X_CONTENT_TYPE_OPTIONS,
+        HeaderValue::from_static("nosniff"),
+    );
+    h.insert(
+        header::REFERRER_POLICY,
+        HeaderValue::from_static("same-origin"),
+    );
     res
 }
 
@@ -74,7 +86,11 @@ impl FromRequestParts<AppState> for PortalUser {
         };
         match state.app.authenticate(token.value()).await {
             Ok(p) if matches!(p.actor, Actor::Installer(_)) => Ok(PortalUser(p)),
-            Ok(_) => Err(PageError::new(StatusCode::FORBIDDEN, "The installer portal is for installation companies' employees.").into_response()),
+            Ok(_) => Err(PageError::new(
+                StatusCode::FORBIDDEN,
+                "The installer portal is for installation companies' employees.",
+            )
+            .into_response()),
             Err(AppError::Unauthenticated) => Err(Redirect::to("/login").into_response()),
             Err(e) => Err(PageError::from(e).into_response()),
         }
@@ -84,8 +100,15 @@ impl FromRequestParts<AppState> for PortalUser {
 impl OptionalFromRequestParts<AppState> for PortalUser {
     type Rejection = Infallible;
 
-    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Option<Self>, Infallible> {
-        Ok(<Self as FromRequestParts<AppState>>::from_request_parts(parts, state).await.ok())
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Option<Self>, Infallible> {
+        Ok(
+            <Self as FromRequestParts<AppState>>::from_request_parts(parts, state)
+                .await
+                .ok(),
+        )
     }
 }
 
@@ -110,7 +133,10 @@ pub(crate) struct PageError {
 
 impl PageError {
     pub(crate) fn new(status: StatusCode, text: impl Into<String>) -> Self {
-        Self { status, text: text.into() }
+        Self {
+            status,
+            text: text.into(),
+        }
     }
 }
 
@@ -131,8 +157,15 @@ struct ErrorPage<'a> {
 impl IntoResponse for PageError {
     fn into_response(self) -> Response {
         let title = self.status.canonical_reason().unwrap_or("Error");
-        let page = ErrorPage { title, text: &self.text };
-        (self.status, Html(page.render().unwrap_or_else(|_| self.text.clone()))).into_response()
+        let page = ErrorPage {
+            title,
+            text: &self.text,
+        };
+        (
+            self.status,
+            Html(page.render().unwrap_or_else(|_| self.text.clone())),
+        )
+            .into_response()
     }
 }
 
@@ -142,7 +175,11 @@ pub(crate) fn render<T: Template>(t: &T) -> Response {
         Ok(html) => Html(html).into_response(),
         Err(e) => {
             tracing::error!(error = %e, "template failed");
-            PageError::new(StatusCode::INTERNAL_SERVER_ERROR, "This page could not be shown; it has been logged.").into_response()
+            PageError::new(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "This page could not be shown; it has been logged.",
+            )
+            .into_response()
         }
     }
 }
@@ -159,7 +196,11 @@ const FLASH_COOKIE: &str = "sw_flash";
 
 /// Redirects to `to` with a message for the next page.
 pub(crate) fn redirect_with(jar: CookieJar, to: &str, ok: bool, text: &str) -> Response {
-    let value = format!("{}{}", if ok { 'o' } else { 'e' }, B64.encode(text.as_bytes()));
+    let value = format!(
+        "{}{}",
+        if ok { 'o' } else { 'e' },
+        B64.encode(text.as_bytes())
+    );
     let cookie = Cookie::build((FLASH_COOKIE, value))
         .path("/")
         .http_only(true)
@@ -203,10 +244,19 @@ pub(crate) struct Layout {
 }
 
 impl Layout {
-    pub(crate) async fn new(state: &AppState, p: &Principal, active: &str, flash: Option<Flash>) -> Result<Self, PageError> {
+    pub(crate) async fn new(
+        state: &AppState,
+        p: &Principal,
+        active: &str,
+        flash: Option<Flash>,
+    ) -> Result<Self, PageError> {
         let company = state.app.company(p).await?;
         let role = p.user.role.unwrap_or(Role::SiteManager);
-        let mut items = vec![("/portal/sites", "Sites"), ("/portal/health", "Health"), ("/portal/devices", "Devices")];
+        let mut items = vec![
+            ("/portal/sites", "Sites"),
+            ("/portal/health", "Health"),
+            ("/portal/devices", "Devices"),
+        ];
         if matches!(role, Role::InstallerAdmin | Role::ItManager) {
             items.push(("/portal/employees", "Employees"));
         }
@@ -214,7 +264,11 @@ impl Layout {
         Ok(Self {
             nav: items
                 .into_iter()
-                .map(|(href, label)| NavItem { href, label, active: label == active })
+                .map(|(href, label)| NavItem {
+                    href,
+                    label,
+                    active: label == active,
+                })
                 .collect(),
             user_name: p.user.name.clone(),
             role_label: role.label(),
@@ -240,9 +294,28 @@ pub(crate) fn error_text(e: AppError) -> String {
 
 /// Common time zones offered as suggestions (any IANA name is accepted).
 pub(crate) const ZONES: [&str; 24] = [
-    "UTC", "Europe/London", "Europe/Dublin", "Europe/Lisbon", "Europe/Paris", "Europe/Berlin",
-    "Europe/Madrid", "Europe/Rome", "Europe/Amsterdam", "Europe/Warsaw", "Europe/Athens",
-    "Europe/Istanbul", "Africa/Johannesburg", "Asia/Dubai", "Asia/Kolkata", "Asia/Singapore",
-    "Asia/Shanghai", "Asia/Tokyo", "Australia/Sydney", "Pacific/Auckland", "America/New_York",
-    "America/Chicago", "America/Denver", "America/Los_Angeles",
+    "UTC",
+    "Europe/London",
+    "Europe/Dublin",
+    "Europe/Lisbon",
+    "Europe/Paris",
+    "Europe/Berlin",
+    "Europe/Madrid",
+    "Europe/Rome",
+    "Europe/Amsterdam",
+    "Europe/Warsaw",
+    "Europe/Athens",
+    "Europe/Istanbul",
+    "Africa/Johannesburg",
+    "Asia/Dubai",
+    "Asia/Kolkata",
+    "Asia/Singapore",
+    "Asia/Shanghai",
+    "Asia/Tokyo",
+    "Australia/Sydney",
+    "Pacific/Auckland",
+    "America/New_York",
+    "America/Chicago",
+    "America/Denver",
+    "America/Los_Angeles",
 ];

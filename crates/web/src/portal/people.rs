@@ -1,6 +1,8 @@
 //! The employees page (Installer Admin, IT Manager).
 
-use super::{Layout, PageError, PortalUser, check_csrf, error_text, redirect_with, render, take_flash};
+use super::{
+    Layout, PageError, PortalUser, check_csrf, error_text, redirect_with, render, take_flash,
+};
 use crate::AppState;
 use askama::Template;
 use axum::Form;
@@ -28,7 +30,11 @@ struct EmployeesPage {
     roles: Vec<(&'static str, &'static str)>,
 }
 
-pub(crate) async fn list(State(s): State<AppState>, PortalUser(p): PortalUser, jar: CookieJar) -> Result<Response, PageError> {
+pub(crate) async fn list(
+    State(s): State<AppState>,
+    PortalUser(p): PortalUser,
+    jar: CookieJar,
+) -> Result<Response, PageError> {
     let (jar, flash) = take_flash(jar);
     let layout = Layout::new(&s, &p, "Employees", flash).await?;
     let mut employees = Vec::new();
@@ -49,7 +55,15 @@ pub(crate) async fn list(State(s): State<AppState>, PortalUser(p): PortalUser, j
         }
     }
     let roles = Role::ALL.iter().map(|r| (r.as_str(), r.label())).collect();
-    Ok((jar, render(&EmployeesPage { layout, employees, roles })).into_response())
+    Ok((
+        jar,
+        render(&EmployeesPage {
+            layout,
+            employees,
+            roles,
+        }),
+    )
+        .into_response())
 }
 
 #[derive(Debug, Deserialize)]
@@ -71,14 +85,36 @@ fn role(raw: &str) -> Result<Role, siteward_app::AppError> {
         .map_err(|_| siteward_app::AppError::invalid("role", "choose a role"))
 }
 
-pub(crate) async fn add(State(s): State<AppState>, PortalUser(p): PortalUser, jar: CookieJar, Form(f): Form<AddForm>) -> Result<Response, PageError> {
+pub(crate) async fn add(
+    State(s): State<AppState>,
+    PortalUser(p): PortalUser,
+    jar: CookieJar,
+    Form(f): Form<AddForm>,
+) -> Result<Response, PageError> {
     check_csrf(&p, &f.csrf)?;
     let result = match role(&f.role) {
-        Ok(role) => s.app.add_employee(&p, NewEmployee { name: f.name, email: f.email, password: f.password, role }).await,
+        Ok(role) => {
+            s.app
+                .add_employee(
+                    &p,
+                    NewEmployee {
+                        name: f.name,
+                        email: f.email,
+                        password: f.password,
+                        role,
+                    },
+                )
+                .await
+        }
         Err(e) => Err(e),
     };
     Ok(match result {
-        Ok(u) => redirect_with(jar, "/portal/employees", true, &format!("{} can now sign in as {}.", u.name, u.email)),
+        Ok(u) => redirect_with(
+            jar,
+            "/portal/employees",
+            true,
+            &format!("{} can now sign in as {}.", u.name, u.email),
+        ),
         Err(e) => redirect_with(jar, "/portal/employees#new", false, &error_text(e)),
     })
 }
@@ -91,7 +127,13 @@ pub(crate) struct ChangeForm {
     active: Option<String>,
 }
 
-pub(crate) async fn change(State(s): State<AppState>, PortalUser(p): PortalUser, jar: CookieJar, Path(id): Path<String>, Form(f): Form<ChangeForm>) -> Result<Response, PageError> {
+pub(crate) async fn change(
+    State(s): State<AppState>,
+    PortalUser(p): PortalUser,
+    jar: CookieJar,
+    Path(id): Path<String>,
+    Form(f): Form<ChangeForm>,
+) -> Result<Response, PageError> {
     check_csrf(&p, &f.csrf)?;
     let id = id
         .parse()
@@ -108,7 +150,12 @@ pub(crate) async fn change(State(s): State<AppState>, PortalUser(p): PortalUser,
         Err(e) => Err(e),
     };
     Ok(match result {
-        Ok(u) => redirect_with(jar, "/portal/employees", true, &format!("{} updated.", u.name)),
+        Ok(u) => redirect_with(
+            jar,
+            "/portal/employees",
+            true,
+            &format!("{} updated.", u.name),
+        ),
         Err(e) => redirect_with(jar, "/portal/employees", false, &error_text(e)),
     })
 }

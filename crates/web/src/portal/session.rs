@@ -7,15 +7,17 @@ use super::{PortalUser, check_csrf, render};
 use crate::AppState;
 use crate::auth::{SESSION_COOKIE, peer, same_secret};
 use askama::Template;
+use axum::Form;
 use axum::extract::State;
 use axum::http::request::Parts;
 use axum::response::{IntoResponse, Redirect, Response};
-use axum::Form;
 use axum_extra::extract::CookieJar;
 use axum_extra::extract::cookie::{Cookie, SameSite};
 use rand::RngCore;
 use serde::Deserialize;
-use siteward_app::{AppError, LoginInput, RegistrationAdmin, RegistrationCompany, RegistrationInput};
+use siteward_app::{
+    AppError, LoginInput, RegistrationAdmin, RegistrationCompany, RegistrationInput,
+};
 use std::collections::HashMap;
 
 const PRE_CSRF_COOKIE: &str = "sw_precsrf";
@@ -38,7 +40,8 @@ fn pre_csrf(jar: CookieJar, secure: bool) -> (CookieJar, String) {
 }
 
 fn pre_csrf_ok(jar: &CookieJar, sent: &str) -> bool {
-    jar.get(PRE_CSRF_COOKIE).is_some_and(|c| same_secret(c.value(), sent))
+    jar.get(PRE_CSRF_COOKIE)
+        .is_some_and(|c| same_secret(c.value(), sent))
 }
 
 const EXPIRED_FORM: &str = "This form had expired. Please try again.";
@@ -52,7 +55,11 @@ struct LoginPage {
     notice: Option<String>,
 }
 
-pub(crate) async fn login_page(State(s): State<AppState>, user: Option<PortalUser>, jar: CookieJar) -> Response {
+pub(crate) async fn login_page(
+    State(s): State<AppState>,
+    user: Option<PortalUser>,
+    jar: CookieJar,
+) -> Response {
     if user.is_some() {
         return Redirect::to("/portal").into_response();
     }
@@ -63,7 +70,16 @@ pub(crate) async fn login_page(State(s): State<AppState>, user: Option<PortalUse
         Some(f) => (Some(f.text), None),
         None => (None, None),
     };
-    (jar, render(&LoginPage { csrf, email: String::new(), error, notice })).into_response()
+    (
+        jar,
+        render(&LoginPage {
+            csrf,
+            email: String::new(),
+            error,
+            notice,
+        }),
+    )
+        .into_response()
 }
 
 #[derive(Debug, Deserialize)]
@@ -76,13 +92,30 @@ pub(crate) struct LoginForm {
     password: String,
 }
 
-pub(crate) async fn login(State(s): State<AppState>, jar: CookieJar, parts: Parts, Form(form): Form<LoginForm>) -> Response {
+pub(crate) async fn login(
+    State(s): State<AppState>,
+    jar: CookieJar,
+    parts: Parts,
+    Form(form): Form<LoginForm>,
+) -> Response {
     let secure = s.config.secure_cookies();
     if !pre_csrf_ok(&jar, &form.csrf) {
         let (jar, csrf) = pre_csrf(jar, secure);
-        return (jar, render(&LoginPage { csrf, email: form.email, error: Some(EXPIRED_FORM.into()), notice: None })).into_response();
+        return (
+            jar,
+            render(&LoginPage {
+                csrf,
+                email: form.email,
+                error: Some(EXPIRED_FORM.into()),
+                notice: None,
+            }),
+        )
+            .into_response();
     }
-    let input = LoginInput { email: form.email.clone(), password: form.password };
+    let input = LoginInput {
+        email: form.email.clone(),
+        password: form.password,
+    };
     match s.app.login(input, peer(&parts)).await {
         Ok((token, p)) if matches!(p.actor, siteward_core::policy::Actor::Installer(_)) => {
             let cookie = Cookie::build((SESSION_COOKIE, token))
@@ -96,13 +129,32 @@ pub(crate) async fn login(State(s): State<AppState>, jar: CookieJar, parts: Part
         Ok((_, p)) => {
             let _ = s.app.logout(&p).await;
             let (jar, csrf) = pre_csrf(jar, secure);
-            let error = Some("The installer portal is for installation companies' employees.".into());
-            (jar, render(&LoginPage { csrf, email: form.email, error, notice: None })).into_response()
+            let error =
+                Some("The installer portal is for installation companies' employees.".into());
+            (
+                jar,
+                render(&LoginPage {
+                    csrf,
+                    email: form.email,
+                    error,
+                    notice: None,
+                }),
+            )
+                .into_response()
         }
         Err(e) => {
             let (jar, csrf) = pre_csrf(jar, secure);
             let error = Some(super::error_text(e));
-            (jar, render(&LoginPage { csrf, email: form.email, error, notice: None })).into_response()
+            (
+                jar,
+                render(&LoginPage {
+                    csrf,
+                    email: form.email,
+                    error,
+                    notice: None,
+                }),
+            )
+                .into_response()
         }
     }
 }
@@ -136,15 +188,37 @@ struct RegisterPage {
 
 pub(crate) async fn register_page(State(s): State<AppState>, jar: CookieJar) -> Response {
     let (jar, csrf) = pre_csrf(jar, s.config.secure_cookies());
-    (jar, render(&RegisterPage { csrf, form: RegisterForm::default(), error: None, errors: HashMap::new() })).into_response()
+    (
+        jar,
+        render(&RegisterPage {
+            csrf,
+            form: RegisterForm::default(),
+            error: None,
+            errors: HashMap::new(),
+        }),
+    )
+        .into_response()
 }
 
-pub(crate) async fn register(State(s): State<AppState>, jar: CookieJar, Form(mut form): Form<RegisterForm>) -> Response {
+pub(crate) async fn register(
+    State(s): State<AppState>,
+    jar: CookieJar,
+    Form(mut form): Form<RegisterForm>,
+) -> Response {
     let secure = s.config.secure_cookies();
     let (jar, csrf) = pre_csrf(jar.clone(), secure);
     if !pre_csrf_ok(&jar, &form.csrf) {
         form.password.clear();
-        return (jar, render(&RegisterPage { csrf, form, error: Some(EXPIRED_FORM.into()), errors: HashMap::new() })).into_response();
+        return (
+            jar,
+            render(&RegisterPage {
+                csrf,
+                form,
+                error: Some(EXPIRED_FORM.into()),
+                errors: HashMap::new(),
+            }),
+        )
+            .into_response();
     }
     let input = RegistrationInput {
         auth_code: form.auth_code.clone(),
@@ -164,16 +238,37 @@ pub(crate) async fn register(State(s): State<AppState>, jar: CookieJar, Form(mut
             jar,
             "/login",
             true,
-            &format!("{} is registered. Sign in as {} to set up your sites.", r.company.name, r.admin.email),
+            &format!(
+                "{} is registered. Sign in as {} to set up your sites.",
+                r.company.name, r.admin.email
+            ),
         ),
         Err(AppError::Invalid(fields)) => {
             let errors = fields.into_iter().map(|f| (f.field, f.message)).collect();
             let error = Some("Please correct the marked fields.".into());
-            (jar, render(&RegisterPage { csrf, form, error, errors })).into_response()
+            (
+                jar,
+                render(&RegisterPage {
+                    csrf,
+                    form,
+                    error,
+                    errors,
+                }),
+            )
+                .into_response()
         }
         Err(e) => {
             let error = Some(super::error_text(e));
-            (jar, render(&RegisterPage { csrf, form, error, errors: HashMap::new() })).into_response()
+            (
+                jar,
+                render(&RegisterPage {
+                    csrf,
+                    form,
+                    error,
+                    errors: HashMap::new(),
+                }),
+            )
+                .into_response()
         }
     }
 }
@@ -184,11 +279,21 @@ pub(crate) struct CsrfForm {
     pub(crate) csrf: String,
 }
 
-pub(crate) async fn logout(State(s): State<AppState>, PortalUser(p): PortalUser, jar: CookieJar, Form(form): Form<CsrfForm>) -> Result<Response, super::PageError> {
+pub(crate) async fn logout(
+    State(s): State<AppState>,
+    PortalUser(p): PortalUser,
+    jar: CookieJar,
+    Form(form): Form<CsrfForm>,
+) -> Result<Response, super::PageError> {
     check_csrf(&p, &form.csrf)?;
     if let Err(e) = s.app.logout(&p).await {
         tracing::warn!(error = %e, "sign-out failed");
     }
     let jar = jar.remove(Cookie::build(SESSION_COOKIE).path("/"));
-    Ok(super::redirect_with(jar, "/login", true, "You are signed out."))
+    Ok(super::redirect_with(
+        jar,
+        "/login",
+        true,
+        "You are signed out.",
+    ))
 }

@@ -1,7 +1,9 @@
 //! The overview, the sites pages, and the Health and Devices pages' shells.
 
 use super::session::CsrfForm;
-use super::{Layout, PageError, PortalUser, ZONES, check_csrf, error_text, redirect_with, render, take_flash};
+use super::{
+    Layout, PageError, PortalUser, ZONES, check_csrf, error_text, redirect_with, render, take_flash,
+};
 use crate::AppState;
 use askama::Template;
 use axum::Form;
@@ -64,7 +66,12 @@ fn row(v: SiteView, names: &HashMap<String, String>) -> SiteRow {
     let manager = v
         .manager_id
         .as_ref()
-        .map(|m| names.get(m).cloned().unwrap_or_else(|| "(former employee)".into()))
+        .map(|m| {
+            names
+                .get(m)
+                .cloned()
+                .unwrap_or_else(|| "(former employee)".into())
+        })
         .unwrap_or_else(|| "Not assigned".into());
     SiteRow {
         id: v.id,
@@ -90,16 +97,32 @@ struct Dashboard {
     sites: Vec<SiteRow>,
 }
 
-pub(crate) async fn dashboard(State(s): State<AppState>, PortalUser(p): PortalUser, jar: CookieJar) -> PageResult {
+pub(crate) async fn dashboard(
+    State(s): State<AppState>,
+    PortalUser(p): PortalUser,
+    jar: CookieJar,
+) -> PageResult {
     let (jar, flash) = take_flash(jar);
     let layout = Layout::new(&s, &p, "", flash).await?;
     let names: HashMap<_, _> = site_managers(&s, &p).await?.into_iter().collect();
     let page = s.app.list_sites(&p, None, 200).await?;
     let unassigned = page.items.iter().filter(|v| v.manager_id.is_none()).count();
     let site_count = page.items.len();
-    let mut sites: Vec<SiteRow> = page.items.into_iter().rev().take(5).map(|v| row(v, &names)).collect();
+    let mut sites: Vec<SiteRow> = page
+        .items
+        .into_iter()
+        .rev()
+        .take(5)
+        .map(|v| row(v, &names))
+        .collect();
     sites.truncate(5);
-    let first_name = p.user.name.split_whitespace().next().unwrap_or_default().to_owned();
+    let first_name = p
+        .user
+        .name
+        .split_whitespace()
+        .next()
+        .unwrap_or_default()
+        .to_owned();
     let page = Dashboard {
         layout,
         first_name,
@@ -135,7 +158,12 @@ pub(crate) struct ListQuery {
     cursor: Option<String>,
 }
 
-pub(crate) async fn list(State(s): State<AppState>, PortalUser(p): PortalUser, jar: CookieJar, Query(q): Query<ListQuery>) -> PageResult {
+pub(crate) async fn list(
+    State(s): State<AppState>,
+    PortalUser(p): PortalUser,
+    jar: CookieJar,
+    Query(q): Query<ListQuery>,
+) -> PageResult {
     let (jar, flash) = take_flash(jar);
     let layout = Layout::new(&s, &p, "Sites", flash).await?;
     let managers = site_managers(&s, &p).await?;
@@ -147,7 +175,14 @@ pub(crate) async fn list(State(s): State<AppState>, PortalUser(p): PortalUser, j
         next_cursor: page.next_cursor,
         is_site_manager: p.user.role == Some(Role::SiteManager),
         can_assign: can_assign(&p),
-        managers: managers.into_iter().map(|(id, name)| Choice { id, name, selected: false }).collect(),
+        managers: managers
+            .into_iter()
+            .map(|(id, name)| Choice {
+                id,
+                name,
+                selected: false,
+            })
+            .collect(),
         zones: &ZONES,
         default_zone: "Europe/London",
     };
@@ -177,7 +212,12 @@ fn user_id(raw: &str) -> Result<Option<UserId>, PageError> {
         .map_err(|_| PageError::from(siteward_app::AppError::NotFound("employee")))
 }
 
-pub(crate) async fn create(State(s): State<AppState>, PortalUser(p): PortalUser, jar: CookieJar, Form(f): Form<SiteForm>) -> PageResult {
+pub(crate) async fn create(
+    State(s): State<AppState>,
+    PortalUser(p): PortalUser,
+    jar: CookieJar,
+    Form(f): Form<SiteForm>,
+) -> PageResult {
     check_csrf(&p, &f.csrf)?;
     let input = SiteInput {
         name: f.name,
@@ -186,7 +226,15 @@ pub(crate) async fn create(State(s): State<AppState>, PortalUser(p): PortalUser,
         manager_id: user_id(&f.manager_id)?,
     };
     Ok(match s.app.create_site(&p, input).await {
-        Ok(site) => redirect_with(jar, &format!("/portal/sites/{}", site.id), true, &format!("Site {} created. Its Site ID is {}.", site.name, site.site_code)),
+        Ok(site) => redirect_with(
+            jar,
+            &format!("/portal/sites/{}", site.id),
+            true,
+            &format!(
+                "Site {} created. Its Site ID is {}.",
+                site.name, site.site_code
+            ),
+        ),
         Err(e) => redirect_with(jar, "/portal/sites#new", false, &error_text(e)),
     })
 }
@@ -196,7 +244,11 @@ pub(crate) async fn create(State(s): State<AppState>, PortalUser(p): PortalUser,
 struct SitePage {
     layout: Layout,
     site: SiteRow,
+    devices: Vec<super::devices::DeviceRow>,
+    show_site: bool,
+    can_add_device: bool,
     can_assign: bool,
+    can_delete_site: bool,
     can_delete: bool,
     managers: Vec<Choice>,
     audit: Vec<AuditRow>,
@@ -214,7 +266,12 @@ fn site_id(raw: &str) -> Result<SiteId, PageError> {
         .map_err(|_| PageError::from(siteward_app::AppError::NotFound("site")))
 }
 
-pub(crate) async fn show(State(s): State<AppState>, PortalUser(p): PortalUser, jar: CookieJar, Path(id): Path<String>) -> PageResult {
+pub(crate) async fn show(
+    State(s): State<AppState>,
+    PortalUser(p): PortalUser,
+    jar: CookieJar,
+    Path(id): Path<String>,
+) -> PageResult {
     let id = site_id(&id)?;
     let (jar, flash) = take_flash(jar);
     let view = s.app.get_site(&p, id).await?;
@@ -222,15 +279,29 @@ pub(crate) async fn show(State(s): State<AppState>, PortalUser(p): PortalUser, j
     let managers = site_managers(&s, &p).await?;
     let names: HashMap<_, _> = managers.iter().cloned().collect();
     let current = view.manager_id.clone();
+    let view_state_managed = view.state == SiteState::Managed;
     let audit = s.app.site_audit(&p, id, None, 50).await?;
+    let devices = s.app.list_site_devices(&p, id, None, 200).await?;
     let page = SitePage {
         layout,
+        devices: devices
+            .items
+            .into_iter()
+            .map(|d| super::devices::device_row(d, &HashMap::new()))
+            .collect(),
+        show_site: false,
+        can_add_device: super::devices::manages_devices(&p),
         site: row(view, &names),
         can_assign: can_assign(&p),
-        can_delete: can_assign(&p),
+        can_delete_site: can_assign(&p),
+        can_delete: super::devices::manages_devices(&p) && view_state_managed,
         managers: managers
             .into_iter()
-            .map(|(mid, name)| Choice { selected: current.as_deref() == Some(mid.as_str()), id: mid, name })
+            .map(|(mid, name)| Choice {
+                selected: current.as_deref() == Some(mid.as_str()),
+                id: mid,
+                name,
+            })
             .collect(),
         audit: audit
             .items
@@ -246,7 +317,13 @@ pub(crate) async fn show(State(s): State<AppState>, PortalUser(p): PortalUser, j
     Ok((jar, render(&page)).into_response())
 }
 
-pub(crate) async fn update(State(s): State<AppState>, PortalUser(p): PortalUser, jar: CookieJar, Path(id): Path<String>, Form(f): Form<SiteForm>) -> PageResult {
+pub(crate) async fn update(
+    State(s): State<AppState>,
+    PortalUser(p): PortalUser,
+    jar: CookieJar,
+    Path(id): Path<String>,
+    Form(f): Form<SiteForm>,
+) -> PageResult {
     check_csrf(&p, &f.csrf)?;
     let id = site_id(&id)?;
     let here = format!("/portal/sites/{id}");
@@ -269,18 +346,34 @@ pub(crate) struct ManagerForm {
     employee_id: String,
 }
 
-pub(crate) async fn assign(State(s): State<AppState>, PortalUser(p): PortalUser, jar: CookieJar, Path(id): Path<String>, Form(f): Form<ManagerForm>) -> PageResult {
+pub(crate) async fn assign(
+    State(s): State<AppState>,
+    PortalUser(p): PortalUser,
+    jar: CookieJar,
+    Path(id): Path<String>,
+    Form(f): Form<ManagerForm>,
+) -> PageResult {
     check_csrf(&p, &f.csrf)?;
     let id = site_id(&id)?;
     let here = format!("/portal/sites/{id}");
-    Ok(match s.app.assign_manager(&p, id, user_id(&f.employee_id)?).await {
-        Ok(v) if v.manager_id.is_some() => redirect_with(jar, &here, true, "Site Manager assigned."),
-        Ok(_) => redirect_with(jar, &here, true, "The site has no Site Manager now."),
-        Err(e) => redirect_with(jar, &here, false, &error_text(e)),
-    })
+    Ok(
+        match s.app.assign_manager(&p, id, user_id(&f.employee_id)?).await {
+            Ok(v) if v.manager_id.is_some() => {
+                redirect_with(jar, &here, true, "Site Manager assigned.")
+            }
+            Ok(_) => redirect_with(jar, &here, true, "The site has no Site Manager now."),
+            Err(e) => redirect_with(jar, &here, false, &error_text(e)),
+        },
+    )
 }
 
-pub(crate) async fn delete(State(s): State<AppState>, PortalUser(p): PortalUser, jar: CookieJar, Path(id): Path<String>, Form(f): Form<CsrfForm>) -> PageResult {
+pub(crate) async fn delete(
+    State(s): State<AppState>,
+    PortalUser(p): PortalUser,
+    jar: CookieJar,
+    Path(id): Path<String>,
+    Form(f): Form<CsrfForm>,
+) -> PageResult {
     check_csrf(&p, &f.csrf)?;
     let id = site_id(&id)?;
     Ok(match s.app.delete_site(&p, id).await {
@@ -297,22 +390,16 @@ struct Placeholder {
     text: &'static str,
 }
 
-pub(crate) async fn health(State(s): State<AppState>, PortalUser(p): PortalUser, jar: CookieJar) -> PageResult {
+pub(crate) async fn health(
+    State(s): State<AppState>,
+    PortalUser(p): PortalUser,
+    jar: CookieJar,
+) -> PageResult {
     let (jar, flash) = take_flash(jar);
     let page = Placeholder {
         layout: Layout::new(&s, &p, "Health", flash).await?,
         heading: "Health",
         text: "No devices are monitored yet. Once devices are added to your sites, their status appears here, worst first.",
-    };
-    Ok((jar, render(&page)).into_response())
-}
-
-pub(crate) async fn devices(State(s): State<AppState>, PortalUser(p): PortalUser, jar: CookieJar) -> PageResult {
-    let (jar, flash) = take_flash(jar);
-    let page = Placeholder {
-        layout: Layout::new(&s, &p, "Devices", flash).await?,
-        heading: "Devices",
-        text: "No devices yet. Devices are added to a site by IP address or domain, or by serial number and verification code.",
     };
     Ok((jar, render(&page)).into_response())
 }
