@@ -1,11 +1,14 @@
 //! Demo data for `siteward demo`: a distributor's codes, an installation company
-//! with one person in every role, and a few sites, so a new user sees a living system.
+//! with one person in every role, a few sites, and simulated devices of every type
+//! already added (with a couple of faults set), so a new user sees a living system.
 
 use siteward_app::{
-    App, LoginInput, NewEmployee, RegistrationAdmin, RegistrationCompany, RegistrationInput,
-    SiteInput,
+    AddDevice, App, LoginInput, NewEmployee, RegistrationAdmin, RegistrationCompany,
+    RegistrationInput, SiteInput,
 };
-use siteward_core::Role;
+use siteward_core::{Role, SiteId};
+use siteward_devsim::{Fault, Fleet, FleetSpec};
+use std::collections::HashMap;
 
 /// The password of every demo account.
 pub const DEMO_PASSWORD: &str = "Siteward-demo-1";
@@ -20,13 +23,36 @@ pub struct DemoLogin {
 }
 
 /// What the demo seeded.
-#[derive(Debug, Clone)]
+#[derive(Debug)]
 pub struct DemoSeed {
     /// The accounts.
     pub logins: Vec<DemoLogin>,
     /// Unused authentication codes for registering another company.
     pub spare_codes: Vec<String>,
+    /// The simulated devices; they stop when this is dropped.
+    pub fleet: Fleet,
+    /// How many devices were added to the sites.
+    pub devices_added: usize,
 }
+
+/// The demo's simulated devices, per site (a fleet file, as `siteward-devsim --fleet` reads).
+const DEMO_FLEET: &str = r#"
+seed = 2026
+[[sites]]
+name = "Riverside Dental Clinic"
+mix = { nvr = 1, ipc = 3, doorbell = 1 }
+[[sites]]
+name = "Oakfield Primary School"
+mix = { nvr = 1, ipc = 4, access_control = 1, video_intercom = 1 }
+[[sites]]
+name = "Harbour Logistics Warehouse"
+mix = { dvr = 1, ipc = 2, control_panel = 1 }
+brands = { hilook = 1 }
+[[sites]]
+name = "Café Lumière"
+mix = { ipc = 1, control_panel = 1, doorbell = 1 }
+brands = { ezviz = 1, hikvision = 1 }
+"#;
 
 /// Seeds the demo data into an empty database.
 pub async fn seed(app: &App) -> anyhow::Result<DemoSeed> {
@@ -114,17 +140,69 @@ pub async fn seed(app: &App) -> anyhow::Result<DemoSeed> {
             None,
         ),
     ];
+    let mut site_ids: HashMap<&str, SiteId> = HashMap::new();
     for (name, address, tz, manager) in sites {
-        app.create_site(
-            &admin,
-            SiteInput {
-                name: name.into(),
-                address: Some(address.into()),
-                time_zone: tz.into(),
-                manager_id: manager.and_then(|i| managers.get(i).copied()),
-            },
-        )
-        .await?;
+        let site = app
+            .create_site(
+                &admin,
+                SiteInput {
+                    name: name.into(),
+                    address: Some(address.into()),
+                    time_zone: tz.into(),
+                    manager_id: manager.and_then(|i| managers.get(i).copied()),
+                },
+            )
+            .await?;
+        site_ids.insert(name, site.id.parse()?);
+    }
+    let fleet = Fleet::start(FleetSpec::from_toml_str(DEMO_FLEET)?).await?;
+    let mut devices_added = 0;
+    for d in fleet.devices() {
+        let Some(site) = d.site.as_deref().and_then(|s| site_ids.get(s)) else {
+            continue;
+        };
+        let input = AddDevice::Ip {
+            host: d.address.ip().to_string(),
+            port: Some(d.address.port()),
+            https: false,
+            accept_invalid_certs: false,
+            username: d.username.clone(),
+            password: d.password.clone(),
+            name: None,
+        };
+        match app.add_device(&admin, *site, input).await {
+            Ok(_) => devices_added += 1,
+            Err(e) => tracing::warn!(serial = %d.serial, error = %e, "demo device not added"),
+        }
+    }
+    // A few things for health monitoring to find.
+    let kinds = |t: &str| {
+        fleet
+            .devices()
+            .into_iter()
+            .filter(|d| serde_json::to_value(d).is_ok_and(|v| v["type"] == t))
+            .collect::<Vec<_>>()
+    };
+    let faults = [
+        (
+            kinds("nvr").first().map(|d| d.serial.clone()),
+            Fault::HddError,
+        ),
+        (
+            kinds("nvr").get(1).map(|d| d.serial.clone()),
+            Fault::ChannelOffline { channel: 2 },
+        ),
+        (
+            kinds("control_panel").first().map(|d| d.serial.clone()),
+            Fault::LowBattery { level: 12 },
+        ),
+    ];
+    for (serial, fault) in faults {
+        if let Some(handle) = serial.and_then(|s| fleet.device(&s)) {
+            if let Err(e) = handle.set_fault(fault) {
+                tracing::warn!(error = %e, "demo fault not set");
+            }
+        }
     }
     app.logout(&admin).await?;
     let login = |role, email: &str| DemoLogin {
@@ -140,5 +218,7 @@ pub async fn seed(app: &App) -> anyhow::Result<DemoSeed> {
             login("Platform operator", "operator@siteward.example"),
         ],
         spare_codes: codes.collect(),
+        fleet,
+        devices_added,
     })
 }

@@ -182,6 +182,10 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             };
             let running = siteward_server::start(&settings, app).await?;
             let url = running.url().replace("127.0.0.1", "localhost");
+            let control = match &seed {
+                Some(seed) => Some(seed.fleet.serve_control("127.0.0.1:0".parse()?).await?),
+                None => None,
+            };
             println!("\nSiteward demo is running at {url}");
             println!("Data directory: {}", settings.data_dir.display());
             if let Some(seed) = seed {
@@ -195,6 +199,16 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                 println!("\nUnused authentication codes (region EU) to register another company:");
                 for c in &seed.spare_codes {
                     println!("  {c}");
+                }
+                println!(
+                    "\nSimulated devices: {} in the demo sites, each serving ISAPI on its own port.",
+                    seed.devices_added
+                );
+                if let Some(addr) = control {
+                    println!(
+                        "Inject faults through the simulator's control API at http://{addr}/devices"
+                    );
+                    println!("  e.g. curl -X PUT http://{addr}/devices/<serial>/faults/hdd_full");
                 }
             }
             println!("\nPress Ctrl+C to stop.\n");

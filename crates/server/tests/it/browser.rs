@@ -298,3 +298,85 @@ async fn the_portal_fits_a_phone() {
     c.close().await.expect("close");
     s.finish().await;
 }
+
+/// Add a device by IP in the portal and see it in the site's device list.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn add_a_device_by_ip_in_the_portal() {
+    let s = TestServer::start(Db::Sqlite).await;
+    let fleet = siteward_devsim::Fleet::start(
+        siteward_devsim::FleetSpec::parse_mix("nvr=1", 3).expect("mix"),
+    )
+    .await
+    .expect("fleet");
+    let nvr = fleet.devices().remove(0);
+    let company = s.company("Lumen Security", "lena@lumen.example").await;
+    let site = s.site(&company.admin, "Harbour Warehouse").await;
+    let (_driver, c) = browser(1280, 900).await;
+    sign_in(&c, &s.url, "lena@lumen.example").await;
+    c.goto(&format!("{}/portal/sites/{site}", s.url))
+        .await
+        .expect("site page");
+    let empty = text_of(&c, "#devices").await;
+    assert!(empty.contains("No devices in this site yet"), "{empty}");
+
+    // A wrong password first: a clear message, nothing added.
+    fill(
+        &c,
+        "#add-device input[name=host]",
+        &nvr.address.ip().to_string(),
+    )
+    .await;
+    fill(
+        &c,
+        "#add-device input[name=port]",
+        &nvr.address.port().to_string(),
+    )
+    .await;
+    fill(&c, "#add-device input[name=username]", &nvr.username).await;
+    fill(&c, "#add-device input[name=password]", "wrong-password").await;
+    click(&c, "#add-device button[type=submit]").await;
+    let error = text_of(&c, ".flash.error").await;
+    assert!(
+        error.contains("refused the user name or password"),
+        "{error}"
+    );
+
+    fill(
+        &c,
+        "#add-device input[name=host]",
+        &nvr.address.ip().to_string(),
+    )
+    .await;
+    fill(
+        &c,
+        "#add-device input[name=port]",
+        &nvr.address.port().to_string(),
+    )
+    .await;
+    fill(&c, "#add-device input[name=username]", &nvr.username).await;
+    fill(&c, "#add-device input[name=password]", &nvr.password).await;
+    fill(&c, "#add-device input[name=name]", "Warehouse NVR").await;
+    click(&c, "#add-device button[type=submit]").await;
+    let notice = text_of(&c, ".flash.ok").await;
+    assert!(
+        notice.contains(&nvr.model) && notice.contains("added"),
+        "{notice}"
+    );
+    let table = text_of(&c, "#devices-table").await;
+    assert!(
+        table.contains("Warehouse NVR") && table.contains(&nvr.model) && table.contains("Online"),
+        "{table}"
+    );
+    screenshot(&c, "site-devices").await;
+    c.goto(&format!("{}/portal/devices", s.url))
+        .await
+        .expect("devices page");
+    let all = text_of(&c, "#devices-table").await;
+    assert!(
+        all.contains("Harbour Warehouse"),
+        "the devices page names the site: {all}"
+    );
+    c.close().await.expect("close");
+    drop(fleet);
+    s.finish().await;
+}

@@ -42,7 +42,12 @@ pub(crate) fn device_row(d: DeviceView, site_names: &HashMap<String, String>) ->
         id: d.id,
         site_id: d.site_id,
         name: d.name,
-        brand: d.brand,
+        brand: match d.brand.as_str() {
+            "hikvision" => "Hikvision".to_owned(),
+            "hilook" => "HiLook".to_owned(),
+            "ezviz" => "EZVIZ".to_owned(),
+            other => other.to_owned(),
+        },
         model: d.model,
         serial: d.serial,
         address,
