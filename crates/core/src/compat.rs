@@ -143,7 +143,7 @@ pub fn families() -> &'static [Family] {
                 })
             })
             .collect();
-        v.sort_by(|a, b| b.prefix.len().cmp(&a.prefix.len()));
+        v.sort_by_key(|f| std::cmp::Reverse(f.prefix.len()));
         v
     })
 }

@@ -198,10 +198,10 @@ pub async fn seed(app: &App) -> anyhow::Result<DemoSeed> {
         ),
     ];
     for (serial, fault) in faults {
-        if let Some(handle) = serial.and_then(|s| fleet.device(&s)) {
-            if let Err(e) = handle.set_fault(fault) {
-                tracing::warn!(error = %e, "demo fault not set");
-            }
+        if let Some(handle) = serial.and_then(|s| fleet.device(&s))
+            && let Err(e) = handle.set_fault(fault)
+        {
+            tracing::warn!(error = %e, "demo fault not set");
         }
     }
     app.logout(&admin).await?;

@@ -148,7 +148,8 @@ async fn devices_of_every_type_are_added_with_clear_errors(db: Db) {
         .set_fault(Fault::Lockout {
             attempts: Some(2),
             duration: None,
-        });
+        })
+        .expect("lockout fault");
     let (status, body) = s
         .post(&path, &c.admin, add_body(cam, "not-the-password"))
         .await;

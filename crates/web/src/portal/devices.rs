@@ -169,6 +169,49 @@ pub(crate) async fn add(
     })
 }
 
+#[derive(Template)]
+#[template(path = "device.html")]
+struct DevicePage {
+    layout: Layout,
+    d: DeviceView,
+    site_name: String,
+    type_label: &'static str,
+    brand: String,
+    address: String,
+    last_seen: String,
+    can_delete: bool,
+}
+
+pub(crate) async fn show(
+    State(s): State<AppState>,
+    PortalUser(p): PortalUser,
+    jar: CookieJar,
+    Path(id): Path<String>,
+) -> Result<Response, PageError> {
+    let id: DeviceId = id
+        .parse()
+        .map_err(|_| PageError::from(siteward_app::AppError::NotFound("device")))?;
+    let (jar, flash) = take_flash(jar);
+    let d = s.app.get_device(&p, id).await?;
+    let site: SiteId = d
+        .site_id
+        .parse()
+        .map_err(|_| PageError::from(siteward_app::AppError::NotFound("site")))?;
+    let site = s.app.get_site(&p, site).await?;
+    let row = device_row(d.clone(), &HashMap::new());
+    let page = DevicePage {
+        layout: Layout::new(&s, &p, "Devices", flash).await?,
+        site_name: site.name,
+        type_label: d.device_type.label(),
+        brand: row.brand,
+        address: row.address,
+        last_seen: d.last_seen_at.clone().unwrap_or_else(|| "never".into()),
+        can_delete: manages_devices(&p) && site.state == siteward_core::SiteState::Managed,
+        d,
+    };
+    Ok((jar, render(&page)).into_response())
+}
+
 pub(crate) async fn delete(
     State(s): State<AppState>,
     PortalUser(p): PortalUser,

@@ -47,6 +47,7 @@ pub(crate) fn router() -> Router<AppState> {
         .route("/portal/health", get(sites::health))
         .route("/portal/devices", get(devices::list))
         .route("/portal/sites/{id}/devices", post(devices::add))
+        .route("/portal/devices/{id}", get(devices::show))
         .route("/portal/devices/{id}/delete", post(devices::delete))
         .route("/static/{file}", get(assets::serve))
         .layer(axum::middleware::map_response(security_headers))
