@@ -8,6 +8,7 @@
 
 pub mod auth_code;
 pub mod compat;
+pub mod health;
 pub mod ids;
 pub mod policy;
 pub mod role;
