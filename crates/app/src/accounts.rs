@@ -401,15 +401,19 @@ impl App {
             .await?
             .insert_session(&session)
             .await?;
-        Ok((
-            token,
-            Principal {
-                user,
-                actor,
-                csrf_token: session.csrf_token,
-                token_hash: session.token_hash,
-            },
-        ))
+        let principal = Principal {
+            user,
+            actor,
+            csrf_token: session.csrf_token,
+            token_hash: session.token_hash,
+        };
+        // status is refreshed at sign-in, in the background.
+        if matches!(principal.actor, Actor::Installer(_)) {
+            if let Err(e) = self.refresh_health(&principal).await {
+                tracing::warn!(error = %e, "health refresh at sign-in not scheduled");
+            }
+        }
+        Ok((token, principal))
     }
 
     /// The principal of a live session token.

@@ -279,6 +279,20 @@ impl App {
             },
             other => other.into(),
         })?;
+        // Due for its first inspection at once.
+        h.upsert_health(&siteward_store::HealthRecord {
+            device_id: device.id,
+            company_id: device.company_id,
+            site_id: device.site_id,
+            level: siteward_core::health::Level::Unknown,
+            reasons: Vec::new(),
+            observation: serde_json::json!({}),
+            last_inspected_at: None,
+            next_due_at: now,
+            offline_streak: 0,
+            updated_at: now,
+        })
+        .await?;
         Record {
             company_id: Some(site.company_id),
             site_id: Some(site.id),
@@ -290,6 +304,7 @@ impl App {
         .write(&mut h, now)
         .await?;
         h.commit().await?;
+        self.inner.wake.notify_one();
         Ok(DeviceView::from(&device))
     }
 
@@ -361,6 +376,7 @@ impl App {
         authorize(&p.actor, Action::DeleteDevice(&facts(&site)))
             .map_err(AppError::refused("device"))?;
         h.delete_device(device.id).await?;
+        self.inner.clients.forget(device.id);
         Record {
             company_id: Some(site.company_id),
             site_id: Some(site.id),

@@ -10,7 +10,11 @@ pub mod clock;
 mod company;
 mod devices;
 mod error;
+pub mod events;
+mod health;
 mod image;
+mod inspect;
+pub mod observe;
 mod password;
 mod probe;
 mod secrets;
@@ -26,6 +30,9 @@ pub use clock::{Clock, rfc3339};
 pub use company::{CompanyInput, CompanyView};
 pub use devices::{AddDevice, DeviceView};
 pub use error::AppError;
+pub use events::{Event, EventBus};
+pub use health::{DeviceHealthView, HealthItem, HealthQuery, SiteHealth};
+pub use inspect::{InspectionRequest, InspectionView};
 pub use image::{LOGO_MAX_BYTES, LOGO_MAX_SIDE};
 pub use secrets::{MasterKey, SecretError};
 pub use sites::{SiteInput, SitePatch, SiteView};
@@ -44,6 +51,10 @@ pub struct AppConfig {
     pub session_ttl_ms: i64,
     /// How long a newly issued authentication code is valid, in milliseconds.
     pub auth_code_ttl_ms: i64,
+    /// How often every device is inspected, in milliseconds.
+    pub inspection_interval_ms: i64,
+    /// How many devices are inspected at once by the scheduler.
+    pub inspection_concurrency: usize,
 }
 
 impl Default for AppConfig {
@@ -51,6 +62,8 @@ impl Default for AppConfig {
         Self {
             session_ttl_ms: 12 * 3600 * 1000,
             auth_code_ttl_ms: 30 * 24 * 3600 * 1000,
+            inspection_interval_ms: 10 * 60 * 1000,
+            inspection_concurrency: 64,
         }
     }
 }
@@ -69,6 +82,11 @@ struct Inner {
     key: MasterKey,
     config: AppConfig,
     prober: probe::Prober,
+    events: EventBus,
+    clients: inspect::Clients,
+    wake: tokio::sync::Notify,
+    /// When each person last asked for fresh status, to bound the work.
+    refreshed: std::sync::Mutex<std::collections::HashMap<siteward_core::UserId, i64>>,
 }
 
 impl App {
@@ -82,6 +100,10 @@ impl App {
                 key,
                 config,
                 prober: probe::Prober::default(),
+                events: EventBus::default(),
+                clients: inspect::Clients::default(),
+                wake: tokio::sync::Notify::new(),
+                refreshed: std::sync::Mutex::default(),
             }),
         }
     }
@@ -94,6 +116,11 @@ impl App {
     /// The clock.
     pub fn clock(&self) -> &Clock {
         &self.inner.clock
+    }
+
+    /// The event bus (live updates, notifications).
+    pub fn events(&self) -> &EventBus {
+        &self.inner.events
     }
 
     /// The master key that encrypts secrets at rest.

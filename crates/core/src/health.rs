@@ -105,11 +105,14 @@ pub enum Exception {
     MainsPowerLost,
     /// A zone or the device reports tamper.
     Tamper,
+    /// The device answers but refuses Siteward's credentials (password changed,
+    /// account locked).
+    AuthFailed,
 }
 
 impl Exception {
     /// Every exception.
-    pub const ALL: [Exception; 11] = [
+    pub const ALL: [Exception; 12] = [
         Exception::Offline,
         Exception::HddError,
         Exception::HddFull,
@@ -121,6 +124,7 @@ impl Exception {
         Exception::LinkLost,
         Exception::MainsPowerLost,
         Exception::Tamper,
+        Exception::AuthFailed,
     ];
 
     /// The stable name used in the API and the database.
@@ -137,6 +141,7 @@ impl Exception {
             Exception::LinkLost => "link_lost",
             Exception::MainsPowerLost => "mains_power_lost",
             Exception::Tamper => "tamper",
+            Exception::AuthFailed => "auth_failed",
         }
     }
 }
@@ -258,6 +263,27 @@ pub struct DiskObs {
     /// S.M.A.R.T., where read.
     pub smart: Option<SmartObs>,
 }
+
+impl DiskObs {
+    /// Used space in percent, rounded down; `None` unless capacity (non-zero) and
+    /// free space are both known.
+    pub fn usage_pct(&self) -> Option<u8> {
+        let capacity = self.capacity_mb.filter(|c| *c > 0)?;
+        let free = self.free_mb?.min(capacity);
+        let used = u128::from(capacity - free) * 100 / u128::from(capacity);
+        u8::try_from(used).ok()
+    }
+
+    /// Whether the disk has practically no free space left (at least
+    /// [`DISK_FULL_PCT`] used).
+    pub fn is_full(&self) -> bool {
+        self.usage_pct().is_some_and(|u| u >= DISK_FULL_PCT)
+    }
+}
+
+/// A disk at or above this usage has practically no space left: devices report a
+/// full disk with a few MiB free, so "free == 0" alone would miss some.
+pub const DISK_FULL_PCT: u8 = 99;
 
 /// One channel of a recorder (an NVR's IP channel or a DVR's input).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

@@ -33,6 +33,8 @@ pub struct Settings {
     pub master_key: Option<String>,
     /// Log format: `text` or `json`.
     pub log_format: String,
+    /// How often every device is inspected, in seconds (at least 10).
+    pub inspection_interval_secs: u64,
 }
 
 impl Default for Settings {
@@ -44,6 +46,7 @@ impl Default for Settings {
             public_url: None,
             master_key: None,
             log_format: "text".into(),
+            inspection_interval_secs: 600,
         }
     }
 }
@@ -123,6 +126,10 @@ data_dir = "./data"
 
 # Log format: "text" or "json".
 log_format = "text"
+
+# How often Siteward inspects every device, in seconds (at least 10). Inspections
+# are spread over the interval; devices that stay offline are asked less often.
+inspection_interval_secs = 600
 "#;
 
 #[cfg(test)]

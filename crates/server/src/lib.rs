@@ -94,7 +94,11 @@ pub async fn open_store(settings: &Settings) -> anyhow::Result<Store> {
 pub async fn build_app(settings: &Settings, clock: Clock) -> anyhow::Result<App> {
     let store = open_store(settings).await?;
     let key = master_key(settings)?;
-    Ok(App::new(store, key, clock, AppConfig::default()))
+    let config = AppConfig {
+        inspection_interval_ms: i64::try_from(settings.inspection_interval_secs.max(10)).unwrap_or(600) * 1000,
+        ..AppConfig::default()
+    };
+    Ok(App::new(store, key, clock, config))
 }
 
 /// Starts serving `app` on `settings.listen` (port 0 picks a free port).
@@ -124,6 +128,7 @@ pub async fn start(settings: &Settings, app: App) -> anyhow::Result<Running> {
         .await
     });
     spawn_housekeeping(app.clone(), tx.subscribe());
+    tokio::spawn(app.clone().run_scheduler(tx.subscribe()));
     Ok(Running {
         addr,
         app,

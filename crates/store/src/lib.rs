@@ -24,6 +24,7 @@ macro_rules! on_conn {
 }
 
 mod db;
+mod health;
 pub mod model;
 mod repo;
 

@@ -229,3 +229,121 @@ pub struct Device {
     /// When it last changed.
     pub updated_at: Millis,
 }
+
+/// The latest health of a device, and when it is next due for inspection.
+#[derive(Debug, Clone, PartialEq)]
+pub struct HealthRecord {
+    /// The device.
+    pub device_id: DeviceId,
+    /// Its company (kept here so health lists need no join for tenancy).
+    pub company_id: CompanyId,
+    /// Its site.
+    pub site_id: SiteId,
+    /// The overall level.
+    pub level: siteward_core::health::Level,
+    /// Why, worst first.
+    pub reasons: Vec<siteward_core::health::Reason>,
+    /// Everything the last inspection observed.
+    pub observation: serde_json::Value,
+    /// When it was last inspected.
+    pub last_inspected_at: Option<Millis>,
+    /// When it is next due.
+    pub next_due_at: Millis,
+    /// Inspections in a row that found it offline (for back-off).
+    pub offline_streak: i32,
+    /// When this record last changed.
+    pub updated_at: Millis,
+}
+
+/// One change of a device's level or reasons.
+#[derive(Debug, Clone, PartialEq)]
+pub struct HealthChange {
+    /// Its id (time-ordered).
+    pub id: String,
+    /// The device.
+    pub device_id: DeviceId,
+    /// When.
+    pub at: Millis,
+    /// The new level.
+    pub level: siteward_core::health::Level,
+    /// The new reasons.
+    pub reasons: Vec<siteward_core::health::Reason>,
+}
+
+/// A device on the Health page: identity, site and status.
+#[derive(Debug, Clone, PartialEq)]
+pub struct HealthRow {
+    /// The device.
+    pub device_id: DeviceId,
+    /// Its site.
+    pub site_id: SiteId,
+    /// The site's name.
+    pub site_name: String,
+    /// The device's name.
+    pub name: String,
+    /// Serial number.
+    pub serial: String,
+    /// Model.
+    pub model: String,
+    /// Type.
+    pub device_type: DeviceType,
+    /// Level.
+    pub level: siteward_core::health::Level,
+    /// Reasons.
+    pub reasons: Vec<siteward_core::health::Reason>,
+    /// When last inspected.
+    pub last_inspected_at: Option<Millis>,
+}
+
+/// Filters of the Health page.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct HealthFilter {
+    /// Only this site.
+    pub site_id: Option<SiteId>,
+    /// Only this type.
+    pub device_type: Option<DeviceType>,
+    /// Only this level.
+    pub level: Option<siteward_core::health::Level>,
+    /// Name or serial contains this (case-insensitive).
+    pub search: Option<String>,
+}
+
+/// Counts of devices by level in one site.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SiteHealthCount {
+    /// The site.
+    pub site_id: SiteId,
+    /// Its name.
+    pub site_name: String,
+    /// The level.
+    pub level: siteward_core::health::Level,
+    /// How many devices.
+    pub count: i64,
+}
+
+/// A manual inspection and its progress.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Inspection {
+    /// Its id.
+    pub id: String,
+    /// The company.
+    pub company_id: CompanyId,
+    /// Who asked.
+    pub requested_by: Option<UserId>,
+    /// `device`, `site` or `all`.
+    pub scope: String,
+    /// The device or site id.
+    pub scope_id: Option<String>,
+    /// `running` or `done`.
+    pub state: String,
+    /// Devices to inspect.
+    pub total: i64,
+    /// Devices inspected.
+    pub done: i64,
+    /// Devices that could not be inspected (offline, refused).
+    pub failures: i64,
+    /// When asked.
+    pub created_at: Millis,
+    /// When finished.
+    pub finished_at: Option<Millis>,
+}

@@ -25,4 +25,38 @@
       if (!window.confirm(form.getAttribute("data-confirm"))) e.preventDefault();
     });
   });
+
+  // Live updates: the Health page and device pages re-render their live part when
+  // a device's status changes; inspections show their progress.
+  var live = document.querySelector("[data-live]");
+  var progress = document.getElementById("inspection-progress");
+  if ((live || progress) && window.EventSource) {
+    var source = new EventSource("/api/v1/events");
+    var pending = null;
+    var refresh = function () {
+      if (!live || pending) return;
+      pending = setTimeout(function () {
+        pending = null;
+        fetch(window.location.href, { headers: { "X-Partial": live.id }, credentials: "same-origin" })
+          .then(function (r) { return r.ok ? r.text() : null; })
+          .then(function (html) { if (html !== null) { live.innerHTML = html; } });
+      }, 300);
+    };
+    source.addEventListener("health_changed", refresh);
+    source.addEventListener("lagged", refresh);
+    source.addEventListener("inspection_progress", function (e) {
+      if (!progress) return;
+      var p = JSON.parse(e.data);
+      var wanted = progress.getAttribute("data-inspection");
+      if (wanted && wanted !== p.id) return;
+      progress.hidden = false;
+      var bar = progress.querySelector("progress");
+      bar.max = Math.max(p.total, 1);
+      bar.value = p.done;
+      var text = p.state === "done" ? "Inspected " + p.done + " of " + p.total : "Inspecting " + p.done + " of " + p.total;
+      if (p.failures > 0) text += " · " + p.failures + " not answering";
+      progress.querySelector(".progress-text").textContent = text;
+      if (p.state === "done") refresh();
+    });
+  }
 })();

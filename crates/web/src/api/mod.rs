@@ -3,6 +3,7 @@
 mod accounts;
 mod company;
 mod devices;
+mod health;
 mod sites;
 
 use crate::AppState;
@@ -36,6 +37,7 @@ use utoipa_axum::routes;
         (name = "company", description = "Company information and logo"),
         (name = "sites", description = "Sites, Site Managers, audit log"),
         (name = "devices", description = "Devices in sites"),
+        (name = "health", description = "Health monitoring, inspections, live events"),
         (name = "operators", description = "Platform operators"),
     )
 )]
@@ -83,6 +85,12 @@ fn api_router() -> OpenApiRouter<AppState> {
         .routes(routes!(devices::add_device, devices::site_devices))
         .routes(routes!(devices::list_devices))
         .routes(routes!(devices::get_device, devices::delete_device))
+        .routes(routes!(health::health_list))
+        .routes(routes!(health::health_summary))
+        .routes(routes!(health::device_health))
+        .routes(routes!(health::start_inspection))
+        .routes(routes!(health::inspection))
+        .routes(routes!(health::events))
 }
 
 /// The OpenAPI document, generated once from the handlers' annotations.

@@ -11,7 +11,9 @@ use axum::extract::{Path, Query, State};
 use axum::response::{IntoResponse, Response};
 use axum_extra::extract::CookieJar;
 use serde::Deserialize;
-use siteward_app::{AddDevice, DeviceView, Principal};
+use super::svg;
+use axum::http::HeaderMap;
+use siteward_app::{AddDevice, DeviceHealthView, DeviceView, Principal};
 use siteward_core::{DeviceId, Role, SiteId};
 use std::collections::HashMap;
 
@@ -169,30 +171,100 @@ pub(crate) async fn add(
     })
 }
 
+/// A disk as the device page shows it.
+pub(crate) struct DiskRow {
+    label: String,
+    status: String,
+    bar: String,
+    usage: String,
+    smart: String,
+}
+
+fn disk_rows(h: &DeviceHealthView) -> Vec<DiskRow> {
+    h.storage
+        .iter()
+        .map(|d| {
+            let kind = match d.kind.as_str() {
+                "sd" => "SD card",
+                "nas" => "NAS",
+                _ => "HDD",
+            };
+            let gib = |mb: u64| format!("{:.0} GiB", mb as f64 / 1024.0);
+            let usage = match (d.capacity_mb, d.free_mb, d.usage_pct) {
+                (Some(c), Some(f), Some(p)) => format!("{p} % of {} ({} free)", gib(c), gib(f)),
+                _ => "—".into(),
+            };
+            let smart = d.smart.as_ref().map_or_else(String::new, |s| {
+                let field = |k: &str| s.get(k).filter(|v| !v.is_null()).map(|v| v.to_string().trim_matches('"').to_owned());
+                [
+                    field("overall").map(|v| format!("overall {v}")),
+                    field("self_evaluation").map(|v| format!("self-test {v}")),
+                    field("temperature_c").map(|v| format!("{v} °C")),
+                    field("power_on_days").map(|v| format!("{v} days on")),
+                ]
+                .into_iter()
+                .flatten()
+                .collect::<Vec<_>>()
+                .join(" · ")
+            });
+            DiskRow {
+                label: format!("{kind} {}", d.id),
+                status: d.status.clone(),
+                bar: d.usage_pct.map(svg::usage_bar).unwrap_or_default(),
+                usage,
+                smart,
+            }
+        })
+        .collect()
+}
+
 #[derive(Template)]
 #[template(path = "device.html")]
 struct DevicePage {
     layout: Layout,
+    csrf: String,
     d: DeviceView,
     site_name: String,
     type_label: &'static str,
     brand: String,
     address: String,
-    last_seen: String,
     can_delete: bool,
+    health: DeviceHealthView,
+    level_label: &'static str,
+    last_inspected: String,
+    disks: Vec<DiskRow>,
+    battery_svg: Option<String>,
+}
+
+#[derive(Template)]
+#[template(path = "device_status.html")]
+struct DeviceStatus {
+    csrf: String,
+    d: DeviceView,
+    health: DeviceHealthView,
+    disks: Vec<DiskRow>,
+    battery_svg: Option<String>,
 }
 
 pub(crate) async fn show(
     State(s): State<AppState>,
     PortalUser(p): PortalUser,
     jar: CookieJar,
+    headers: HeaderMap,
     Path(id): Path<String>,
 ) -> Result<Response, PageError> {
     let id: DeviceId = id
         .parse()
         .map_err(|_| PageError::from(siteward_app::AppError::NotFound("device")))?;
-    let (jar, flash) = take_flash(jar);
     let d = s.app.get_device(&p, id).await?;
+    let health = s.app.device_health(&p, id).await?;
+    let disks = disk_rows(&health);
+    let battery_svg = health.battery.map(svg::battery_gauge);
+    if super::health::wants_partial(&headers, "device-status") {
+        let csrf = p.csrf_token.clone();
+        return Ok(render(&DeviceStatus { csrf, d, health, disks, battery_svg }));
+    }
+    let (jar, flash) = take_flash(jar);
     let site: SiteId = d
         .site_id
         .parse()
@@ -205,8 +277,13 @@ pub(crate) async fn show(
         type_label: d.device_type.label(),
         brand: row.brand,
         address: row.address,
-        last_seen: d.last_seen_at.clone().unwrap_or_else(|| "never".into()),
         can_delete: manages_devices(&p) && site.state == siteward_core::SiteState::Managed,
+        csrf: p.csrf_token.clone(),
+        level_label: super::health::level_of(health.level).label(),
+        last_inspected: health.last_inspected_at.clone().unwrap_or_else(|| "not yet".into()),
+        health,
+        disks,
+        battery_svg,
         d,
     };
     Ok((jar, render(&page)).into_response())

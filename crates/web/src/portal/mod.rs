@@ -4,9 +4,11 @@
 mod assets;
 mod company;
 mod devices;
+mod health;
 mod people;
 mod session;
 mod sites;
+mod svg;
 
 use crate::AppState;
 use crate::auth::{SESSION_COOKIE, same_secret};
@@ -44,7 +46,8 @@ pub(crate) fn router() -> Router<AppState> {
         .route("/portal/employees/{id}", post(people::change))
         .route("/portal/company", get(company::show).post(company::update))
         .route("/portal/company/logo", post(company::upload_logo))
-        .route("/portal/health", get(sites::health))
+        .route("/portal/health", get(health::page))
+        .route("/portal/inspections", post(health::inspect))
         .route("/portal/devices", get(devices::list))
         .route("/portal/sites/{id}/devices", post(devices::add))
         .route("/portal/devices/{id}", get(devices::show))

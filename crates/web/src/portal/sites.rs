@@ -381,25 +381,3 @@ pub(crate) async fn delete(
         Err(e) => redirect_with(jar, &format!("/portal/sites/{id}"), false, &error_text(e)),
     })
 }
-
-#[derive(Template)]
-#[template(path = "placeholder.html")]
-struct Placeholder {
-    layout: Layout,
-    heading: &'static str,
-    text: &'static str,
-}
-
-pub(crate) async fn health(
-    State(s): State<AppState>,
-    PortalUser(p): PortalUser,
-    jar: CookieJar,
-) -> PageResult {
-    let (jar, flash) = take_flash(jar);
-    let page = Placeholder {
-        layout: Layout::new(&s, &p, "Health", flash).await?,
-        heading: "Health",
-        text: "No devices are monitored yet. Once devices are added to your sites, their status appears here, worst first.",
-    };
-    Ok((jar, render(&page)).into_response())
-}
