@@ -408,10 +408,10 @@ impl App {
             token_hash: session.token_hash,
         };
         // status is refreshed at sign-in, in the background.
-        if matches!(principal.actor, Actor::Installer(_)) {
-            if let Err(e) = self.refresh_health(&principal).await {
-                tracing::warn!(error = %e, "health refresh at sign-in not scheduled");
-            }
+        if matches!(principal.actor, Actor::Installer(_))
+            && let Err(e) = self.refresh_health(&principal).await
+        {
+            tracing::warn!(error = %e, "health refresh at sign-in not scheduled");
         }
         Ok((token, principal))
     }

@@ -55,7 +55,8 @@ impl Event {
     /// The company the event belongs to (subscribers see only their own).
     pub fn company_id(&self) -> CompanyId {
         match self {
-            Event::HealthChanged { company_id, .. } | Event::InspectionProgress { company_id, .. } => *company_id,
+            Event::HealthChanged { company_id, .. }
+            | Event::InspectionProgress { company_id, .. } => *company_id,
         }
     }
 

@@ -29,7 +29,12 @@ pub struct HealthQuery {
 
 impl HealthQuery {
     fn filter(&self) -> Result<HealthFilter> {
-        let blank = |v: &Option<String>| v.as_deref().map(str::trim).filter(|v| !v.is_empty()).map(str::to_owned);
+        let blank = |v: &Option<String>| {
+            v.as_deref()
+                .map(str::trim)
+                .filter(|v| !v.is_empty())
+                .map(str::to_owned)
+        };
         Ok(HealthFilter {
             site_id: blank(&self.site_id)
                 .map(|s| s.parse().map_err(|_| AppError::invalid("site_id", "is not a site id")))
@@ -58,7 +63,11 @@ pub struct ReasonView {
 
 impl From<&Reason> for ReasonView {
     fn from(r: &Reason) -> Self {
-        Self { code: r.code.clone(), text: r.text.clone(), level: r.level.as_str() }
+        Self {
+            code: r.code.clone(),
+            text: r.text.clone(),
+            level: r.level.as_str(),
+        }
     }
 }
 
@@ -203,20 +212,44 @@ fn json<T: Serialize>(v: &T) -> Option<serde_json::Value> {
 }
 
 fn name<T: Serialize>(v: &T) -> String {
-    serde_json::to_value(v).ok().and_then(|v| v.as_str().map(str::to_owned)).unwrap_or_default()
+    serde_json::to_value(v)
+        .ok()
+        .and_then(|v| v.as_str().map(str::to_owned))
+        .unwrap_or_default()
 }
 
 impl App {
     /// Devices with their health, worst first, filtered.
-    pub async fn health_list(&self, p: &Principal, q: &HealthQuery, cursor: Option<&str>, limit: u32) -> Result<Page<HealthItem>> {
+    pub async fn health_list(
+        &self,
+        p: &Principal,
+        q: &HealthQuery,
+        cursor: Option<&str>,
+        limit: u32,
+    ) -> Result<Page<HealthItem>> {
         let filter = q.filter()?;
-        let page = self.inner.store.read().await?.health_list(site_scope(&p.actor), &filter, cursor, limit).await?;
-        Ok(Page { items: page.items.into_iter().map(HealthItem::from).collect(), next_cursor: page.next_cursor })
+        let page = self
+            .inner
+            .store
+            .read()
+            .await?
+            .health_list(site_scope(&p.actor), &filter, cursor, limit)
+            .await?;
+        Ok(Page {
+            items: page.items.into_iter().map(HealthItem::from).collect(),
+            next_cursor: page.next_cursor,
+        })
     }
 
     /// Counts by level per site, sites with the worst devices first.
     pub async fn health_summary(&self, p: &Principal) -> Result<Vec<SiteHealth>> {
-        let rows = self.inner.store.read().await?.health_summary(site_scope(&p.actor)).await?;
+        let rows = self
+            .inner
+            .store
+            .read()
+            .await?
+            .health_summary(site_scope(&p.actor))
+            .await?;
         let mut by_site: BTreeMap<SiteId, SiteHealth> = BTreeMap::new();
         let mut worst_rank: BTreeMap<SiteId, u8> = BTreeMap::new();
         for r in rows {
@@ -235,8 +268,14 @@ impl App {
                 e.worst = r.level.as_str();
             }
         }
-        let mut out: Vec<(u8, SiteHealth)> = by_site.into_iter().map(|(id, s)| (worst_rank.get(&id).copied().unwrap_or(0), s)).collect();
-        out.sort_by(|a, b| b.0.cmp(&a.0).then_with(|| a.1.site_name.cmp(&b.1.site_name)));
+        let mut out: Vec<(u8, SiteHealth)> = by_site
+            .into_iter()
+            .map(|(id, s)| (worst_rank.get(&id).copied().unwrap_or(0), s))
+            .collect();
+        out.sort_by(|a, b| {
+            b.0.cmp(&a.0)
+                .then_with(|| a.1.site_name.cmp(&b.1.site_name))
+        });
         Ok(out.into_iter().map(|(_, s)| s).collect())
     }
 
@@ -245,7 +284,8 @@ impl App {
         let mut h = self.inner.store.read().await?;
         let device = h.device(id).await?.ok_or(AppError::NotFound("device"))?;
         let site = load_site(&mut h, device.site_id).await?;
-        authorize(&p.actor, Action::ViewSite(&facts(&site))).map_err(AppError::refused("device"))?;
+        authorize(&p.actor, Action::ViewSite(&facts(&site)))
+            .map_err(AppError::refused("device"))?;
         let record = h.health(id).await?;
         let history = h.health_history(id, 50).await?;
         let obs: Observation = record
@@ -254,7 +294,9 @@ impl App {
             .unwrap_or_default();
         let (level, reasons, last) = record
             .as_ref()
-            .map_or((Level::Unknown, Vec::new(), None), |r| (r.level, r.reasons.clone(), r.last_inspected_at));
+            .map_or((Level::Unknown, Vec::new(), None), |r| {
+                (r.level, r.reasons.clone(), r.last_inspected_at)
+            });
         Ok(DeviceHealthView {
             level: level.as_str(),
             reasons: reasons.iter().map(ReasonView::from).collect(),
@@ -271,7 +313,9 @@ impl App {
                     capacity_mb: d.capacity_mb,
                     free_mb: d.free_mb,
                     usage_pct: match (d.capacity_mb, d.free_mb) {
-                        (Some(c), Some(f)) if c > 0 => Some((((c.saturating_sub(f)) * 100) / c).min(100) as u8),
+                        (Some(c), Some(f)) if c > 0 => {
+                            Some((((c.saturating_sub(f)) * 100) / c).min(100) as u8)
+                        }
                         _ => None,
                     },
                     smart: d.smart.as_ref().and_then(json),
@@ -280,15 +324,29 @@ impl App {
             channels: obs
                 .channels
                 .iter()
-                .map(|c| ChannelView { id: c.id, name: c.name.clone(), address: c.address.clone(), online: c.online, video_loss: c.video_loss })
+                .map(|c| ChannelView {
+                    id: c.id,
+                    name: c.name.clone(),
+                    address: c.address.clone(),
+                    online: c.online,
+                    video_loss: c.video_loss,
+                })
                 .collect(),
             recording: obs.recording.as_ref().and_then(json),
             battery: obs.panel.as_ref().and_then(|p| p.battery_pct),
-            link: obs.network.as_ref().and_then(|n| n.link_type).map(|l| name(&l)),
+            link: obs
+                .network
+                .as_ref()
+                .and_then(|n| n.link_type)
+                .map(|l| name(&l)),
             panel: obs.panel.as_ref().and_then(json),
             history: history
                 .iter()
-                .map(|c| HistoryView { at: crate::rfc3339(c.at), level: c.level.as_str(), reasons: c.reasons.iter().map(ReasonView::from).collect() })
+                .map(|c| HistoryView {
+                    at: crate::rfc3339(c.at),
+                    level: c.level.as_str(),
+                    reasons: c.reasons.iter().map(ReasonView::from).collect(),
+                })
                 .collect(),
         })
     }
@@ -299,8 +357,15 @@ impl App {
     pub async fn refresh_health(&self, p: &Principal) -> Result<u64> {
         let now = self.now();
         {
-            let mut last = self.inner.refreshed.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
-            if last.get(&p.user.id).is_some_and(|t| now - t < 5 * 60 * 1000) {
+            let mut last = self
+                .inner
+                .refreshed
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner);
+            if last
+                .get(&p.user.id)
+                .is_some_and(|t| now - t < 5 * 60 * 1000)
+            {
                 return Ok(0);
             }
             if last.len() > 10_000 {
@@ -308,7 +373,13 @@ impl App {
             }
             last.insert(p.user.id, now);
         }
-        let n = self.inner.store.read().await?.make_scope_due(site_scope(&p.actor), now).await?;
+        let n = self
+            .inner
+            .store
+            .read()
+            .await?
+            .make_scope_due(site_scope(&p.actor), now)
+            .await?;
         self.inner.wake.notify_one();
         Ok(n)
     }

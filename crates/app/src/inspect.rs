@@ -33,37 +33,56 @@ pub(crate) struct Clients {
 
 impl Clients {
     fn get(&self, app: &App, d: &Device) -> Result<Client> {
-        let mut map = self.by_device.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
-        if let Some((stamp, c)) = map.get(&d.id) {
-            if *stamp == d.created_at {
-                return Ok(c.clone());
-            }
+        let mut map = self
+            .by_device
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        if let Some((stamp, c)) = map.get(&d.id)
+            && *stamp == d.created_at
+        {
+            return Ok(c.clone());
         }
         let password = app
             .inner
             .key
             .open(&d.secret, d.id.to_string().as_bytes())
             .map_err(|e| AppError::Internal(format!("device {} secret: {e}", d.id)))?;
-        let password = String::from_utf8(password).map_err(|_| AppError::Internal("device secret is not text".into()))?;
+        let password = String::from_utf8(password)
+            .map_err(|_| AppError::Internal("device secret is not text".into()))?;
         let host = match (&d.host, d.port) {
             (Some(h), Some(p)) => {
-                let h = if h.parse::<std::net::Ipv6Addr>().is_ok() { format!("[{h}]") } else { h.clone() };
+                let h = if h.parse::<std::net::Ipv6Addr>().is_ok() {
+                    format!("[{h}]")
+                } else {
+                    h.clone()
+                };
                 format!("{}://{h}:{p}", if d.https { "https" } else { "http" })
             }
-            _ => return Err(AppError::Unprocessable { code: "device.link_unavailable", message: "this device is reached through the device link".into() }),
+            _ => {
+                return Err(AppError::Unprocessable {
+                    code: "device.link_unavailable",
+                    message: "this device is reached through the device link".into(),
+                });
+            }
         };
         let mut config = HttpConfig::new(host);
         config.accept_invalid_certs = d.accept_invalid_certs;
         config.connect_timeout = Duration::from_secs(5);
         config.request_timeout = Duration::from_secs(10);
-        let client = Client::http(config, Credentials::new(d.username.clone().unwrap_or_default(), password))
-            .map_err(|e| AppError::Internal(format!("client for {}: {e}", d.id)))?;
+        let client = Client::http(
+            config,
+            Credentials::new(d.username.clone().unwrap_or_default(), password),
+        )
+        .map_err(|e| AppError::Internal(format!("client for {}: {e}", d.id)))?;
         map.insert(d.id, (d.created_at, client.clone()));
         Ok(client)
     }
 
     pub(crate) fn forget(&self, id: DeviceId) {
-        self.by_device.lock().unwrap_or_else(std::sync::PoisonError::into_inner).remove(&id);
+        self.by_device
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .remove(&id);
     }
 }
 
@@ -118,7 +137,10 @@ pub struct Inspected {
 }
 
 fn same_reasons(a: &[Reason], b: &[Reason]) -> bool {
-    a.len() == b.len() && a.iter().zip(b).all(|(x, y)| x.code == y.code && x.level == y.level && x.text == y.text)
+    a.len() == b.len()
+        && a.iter()
+            .zip(b)
+            .all(|(x, y)| x.code == y.code && x.level == y.level && x.text == y.text)
 }
 
 impl App {
@@ -132,7 +154,11 @@ impl App {
         let obs = crate::observe::observe(&client, device.device_type).await;
         let verdict = health::assess(device.device_type, &obs);
         let now = self.now();
-        let streak = if obs.reachable { 0 } else { previous.as_ref().map_or(0, |p| p.offline_streak) + 1 };
+        let streak = if obs.reachable {
+            0
+        } else {
+            previous.as_ref().map_or(0, |p| p.offline_streak) + 1
+        };
         let interval = self.inner.config.inspection_interval_ms;
         // Devices that stay offline are asked less often: 2, 4, then 6 intervals apart,
         // but never less often than hourly.
@@ -145,9 +171,10 @@ impl App {
         let base = (interval * factor).min(interval.max(3_600_000));
         // ±5 % jitter keeps a fleet added at once from being inspected in lockstep.
         let jitter = rand::rng().random_range(0..=(base / 10).max(1));
-        let (prev_level, prev_reasons) = previous
-            .as_ref()
-            .map_or((Level::Unknown, Vec::new()), |p| (p.level, p.reasons.clone()));
+        let (prev_level, prev_reasons) =
+            previous.as_ref().map_or((Level::Unknown, Vec::new()), |p| {
+                (p.level, p.reasons.clone())
+            });
         let changed = prev_level != verdict.level || !same_reasons(&prev_reasons, &verdict.reasons);
         let record = HealthRecord {
             device_id: device.id,
@@ -177,7 +204,8 @@ impl App {
             })
             .await?;
         }
-        h.update_device_seen(device.id, obs.reachable, None, now).await?;
+        h.update_device_seen(device.id, obs.reachable, None, now)
+            .await?;
         h.commit().await?;
         if changed {
             self.inner.events.publish(Event::HealthChanged {
@@ -191,13 +219,21 @@ impl App {
                 at: crate::rfc3339(now),
             });
         }
-        Ok(Inspected { level: record.level, changed })
+        Ok(Inspected {
+            level: record.level,
+            changed,
+        })
     }
 
     /// Makes a device due for inspection now and wakes the scheduler (an event came
     /// from the device, or someone asked).
     pub async fn nudge(&self, id: DeviceId) -> Result<()> {
-        self.inner.store.read().await?.make_due(id, self.now()).await?;
+        self.inner
+            .store
+            .read()
+            .await?
+            .make_due(id, self.now())
+            .await?;
         self.inner.wake.notify_one();
         Ok(())
     }
@@ -215,10 +251,13 @@ impl App {
             let claimed = if available > 0 {
                 let now = self.now();
                 match self.inner.store.read().await {
-                    Ok(mut h) => h.claim_due(now, now + lease, available).await.unwrap_or_else(|e| {
-                        tracing::warn!(error = %e, "claiming due inspections failed");
-                        Vec::new()
-                    }),
+                    Ok(mut h) => h
+                        .claim_due(now, now + lease, available)
+                        .await
+                        .unwrap_or_else(|e| {
+                            tracing::warn!(error = %e, "claiming due inspections failed");
+                            Vec::new()
+                        }),
                     Err(e) => {
                         tracing::warn!(error = %e, "store unavailable for the scheduler");
                         Vec::new()
@@ -229,7 +268,9 @@ impl App {
             };
             let busy = !claimed.is_empty();
             for id in claimed {
-                let Ok(permit) = permits.clone().acquire_owned().await else { break };
+                let Ok(permit) = permits.clone().acquire_owned().await else {
+                    break;
+                };
                 let app = self.clone();
                 tokio::spawn(async move {
                     if let Err(e) = app.inspect_device(id).await {
@@ -251,7 +292,11 @@ impl App {
 
     /// Starts a manual inspection of a device, a site, or everything the person may
     /// see; returns at once with its id.
-    pub async fn start_inspection(&self, p: &Principal, req: InspectionRequest) -> Result<InspectionView> {
+    pub async fn start_inspection(
+        &self,
+        p: &Principal,
+        req: InspectionRequest,
+    ) -> Result<InspectionView> {
         let company_id = p.company_id().ok_or(AppError::NotFound("company"))?;
         let mut h = self.inner.store.read().await?;
         let ids: Vec<DeviceId> = match (req.scope.as_str(), req.id.as_deref()) {
@@ -259,18 +304,25 @@ impl App {
             ("site", Some(raw)) => {
                 let site_id: SiteId = raw.parse().map_err(|_| AppError::NotFound("site"))?;
                 let site = load_site(&mut h, site_id).await?;
-                authorize(&p.actor, Action::ViewSite(&facts(&site))).map_err(AppError::refused("site"))?;
+                authorize(&p.actor, Action::ViewSite(&facts(&site)))
+                    .map_err(AppError::refused("site"))?;
                 h.device_ids(site_scope(&p.actor), Some(site.id)).await?
             }
             ("device", Some(raw)) => {
                 let id: DeviceId = raw.parse().map_err(|_| AppError::NotFound("device"))?;
                 let device = h.device(id).await?.ok_or(AppError::NotFound("device"))?;
                 let site = load_site(&mut h, device.site_id).await?;
-                authorize(&p.actor, Action::ViewSite(&facts(&site))).map_err(AppError::refused("device"))?;
+                authorize(&p.actor, Action::ViewSite(&facts(&site)))
+                    .map_err(AppError::refused("device"))?;
                 vec![device.id]
             }
             ("all", Some(_)) => return Err(AppError::invalid("id", "is not used with scope all")),
-            ("site" | "device", None) => return Err(AppError::invalid("id", "is required with scope site or device")),
+            ("site" | "device", None) => {
+                return Err(AppError::invalid(
+                    "id",
+                    "is required with scope site or device",
+                ));
+            }
             _ => return Err(AppError::invalid("scope", "must be device, site or all")),
         };
         let now = self.now();
@@ -280,7 +332,11 @@ impl App {
             requested_by: Some(p.user.id),
             scope: req.scope,
             scope_id: req.id,
-            state: if ids.is_empty() { "done".into() } else { "running".into() },
+            state: if ids.is_empty() {
+                "done".into()
+            } else {
+                "running".into()
+            },
             total: ids.len() as i64,
             done: 0,
             failures: 0,
@@ -300,7 +356,9 @@ impl App {
             let permits = Arc::new(Semaphore::new(16));
             let mut tasks = tokio::task::JoinSet::new();
             for id in ids {
-                let Ok(permit) = permits.clone().acquire_owned().await else { break };
+                let Ok(permit) = permits.clone().acquire_owned().await else {
+                    break;
+                };
                 let (worker, counts) = (app.clone(), progress.clone());
                 tasks.spawn(async move {
                     let ok = matches!(worker.inspect_device(id).await, Ok(i) if i.level != Level::Offline);
@@ -309,20 +367,31 @@ impl App {
                     p.1 += i64::from(!ok);
                     drop(permit);
                 });
-                app.report_progress(&mut inspection, &progress, &mut reported_at, false).await;
+                app.report_progress(&mut inspection, &progress, &mut reported_at, false)
+                    .await;
             }
             while tasks.join_next().await.is_some() {
-                app.report_progress(&mut inspection, &progress, &mut reported_at, false).await;
+                app.report_progress(&mut inspection, &progress, &mut reported_at, false)
+                    .await;
             }
-            app.report_progress(&mut inspection, &progress, &mut reported_at, true).await;
+            app.report_progress(&mut inspection, &progress, &mut reported_at, true)
+                .await;
         });
         Ok(view)
     }
 
     /// Stores and publishes an inspection's progress: at most every 250 ms while it
     /// runs, and once at the end.
-    async fn report_progress(&self, i: &mut Inspection, progress: &Mutex<(i64, i64)>, reported_at: &mut i64, last: bool) {
-        let (done, failures) = *progress.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+    async fn report_progress(
+        &self,
+        i: &mut Inspection,
+        progress: &Mutex<(i64, i64)>,
+        reported_at: &mut i64,
+        last: bool,
+    ) {
+        let (done, failures) = *progress
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
         let now = self.now();
         if !last && (done == i.done || now - *reported_at < 250) {
             return;
@@ -334,10 +403,10 @@ impl App {
             i.state = "done".into();
             i.finished_at = Some(now);
         }
-        if let Ok(mut h) = self.inner.store.read().await {
-            if let Err(e) = h.update_inspection(i).await {
-                tracing::warn!(error = %e, "inspection progress not stored");
-            }
+        if let Ok(mut h) = self.inner.store.read().await
+            && let Err(e) = h.update_inspection(i).await
+        {
+            tracing::warn!(error = %e, "inspection progress not stored");
         }
         self.inner.events.publish(Event::InspectionProgress {
             company_id: i.company_id,

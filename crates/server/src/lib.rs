@@ -33,10 +33,17 @@ impl Running {
         format!("http://{}", self.addr)
     }
 
-    /// Stops accepting, lets requests in flight finish, and closes the database.
-    pub async fn stop(self) -> anyhow::Result<()> {
+    /// Stops accepting, lets requests in flight finish (for at most five seconds:
+    /// live event streams never finish by themselves), and closes the database.
+    pub async fn stop(mut self) -> anyhow::Result<()> {
         let _ = self.shutdown.send(true);
-        self.task.await.context("server task")??;
+        match tokio::time::timeout(std::time::Duration::from_secs(5), &mut self.task).await {
+            Ok(joined) => joined.context("server task")??,
+            Err(_) => {
+                tracing::info!("open connections cut after the shutdown grace period");
+                self.task.abort();
+            }
+        }
         self.app.store().close().await;
         Ok(())
     }
@@ -95,7 +102,9 @@ pub async fn build_app(settings: &Settings, clock: Clock) -> anyhow::Result<App>
     let store = open_store(settings).await?;
     let key = master_key(settings)?;
     let config = AppConfig {
-        inspection_interval_ms: i64::try_from(settings.inspection_interval_secs.max(10)).unwrap_or(600) * 1000,
+        inspection_interval_ms: i64::try_from(settings.inspection_interval_secs.max(10))
+            .unwrap_or(600)
+            * 1000,
         ..AppConfig::default()
     };
     Ok(App::new(store, key, clock, config))

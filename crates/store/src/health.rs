@@ -141,7 +141,12 @@ impl Handle {
     /// Claims up to `limit` devices due for inspection: moves their due time to
     /// `lease_until`, so no other worker or node takes them meanwhile, and returns
     /// them. PostgreSQL skips rows another node is claiming at the same moment.
-    pub async fn claim_due(&mut self, now: Millis, lease_until: Millis, limit: i64) -> Result<Vec<DeviceId>> {
+    pub async fn claim_due(
+        &mut self,
+        now: Millis,
+        lease_until: Millis,
+        limit: i64,
+    ) -> Result<Vec<DeviceId>> {
         const SQLITE: &str = "UPDATE device_health SET next_due_at = $1 WHERE device_id IN \
             (SELECT device_id FROM device_health WHERE next_due_at <= $2 ORDER BY next_due_at LIMIT $3) \
             RETURNING device_id";
@@ -149,20 +154,36 @@ impl Handle {
             (SELECT device_id FROM device_health WHERE next_due_at <= $2 ORDER BY next_due_at LIMIT $3 \
             FOR UPDATE SKIP LOCKED) RETURNING device_id";
         let rows: Vec<(String,)> = match self.conn() {
-            Conn::Sqlite(c) => sqlx::query_as(SQLITE).bind(lease_until).bind(now).bind(limit).fetch_all(&mut *c).await?,
-            Conn::Postgres(c) => sqlx::query_as(PG).bind(lease_until).bind(now).bind(limit).fetch_all(&mut *c).await?,
+            Conn::Sqlite(c) => {
+                sqlx::query_as(SQLITE)
+                    .bind(lease_until)
+                    .bind(now)
+                    .bind(limit)
+                    .fetch_all(&mut *c)
+                    .await?
+            }
+            Conn::Postgres(c) => {
+                sqlx::query_as(PG)
+                    .bind(lease_until)
+                    .bind(now)
+                    .bind(limit)
+                    .fetch_all(&mut *c)
+                    .await?
+            }
         };
         rows.iter().map(|(id,)| parse("device id", id)).collect()
     }
 
     /// Makes devices due now (manual inspection, an event from the device).
     pub async fn make_due(&mut self, device: DeviceId, at: Millis) -> Result<()> {
-        on_conn!(self, |c| sqlx::query("UPDATE device_health SET next_due_at = $1 WHERE device_id = $2")
-            .bind(at)
-            .bind(device.to_string())
-            .execute(&mut *c)
-            .await
-            .map(|_| ()))?;
+        on_conn!(self, |c| sqlx::query(
+            "UPDATE device_health SET next_due_at = $1 WHERE device_id = $2"
+        )
+        .bind(at)
+        .bind(device.to_string())
+        .execute(&mut *c)
+        .await
+        .map(|_| ()))?;
         Ok(())
     }
 
@@ -200,7 +221,11 @@ impl Handle {
     }
 
     /// A device's recent changes, newest first.
-    pub async fn health_history(&mut self, device: DeviceId, limit: i64) -> Result<Vec<HealthChange>> {
+    pub async fn health_history(
+        &mut self,
+        device: DeviceId,
+        limit: i64,
+    ) -> Result<Vec<HealthChange>> {
         const SQL: &str = "SELECT id, at, level, reasons FROM health_history WHERE device_id = $1 \
             ORDER BY id DESC LIMIT $2";
         let rows: Vec<(String, i64, String, String)> = on_conn!(self, |c| sqlx::query_as(SQL)
@@ -210,19 +235,37 @@ impl Handle {
             .await)?;
         rows.into_iter()
             .map(|(id, at, level, r)| {
-                Ok(HealthChange { id, device_id: device, at, level: parse("level", &level)?, reasons: reasons(&r)? })
+                Ok(HealthChange {
+                    id,
+                    device_id: device,
+                    at,
+                    level: parse("level", &level)?,
+                    reasons: reasons(&r)?,
+                })
             })
             .collect()
     }
 
     /// A page of devices with their health in `scope`, worst first, filtered (R-23).
     /// The cursor is an offset.
-    pub async fn health_list(&mut self, scope: SiteScope, f: &HealthFilter, cursor: Option<&str>, limit: u32) -> Result<Page<HealthRow>> {
+    pub async fn health_list(
+        &mut self,
+        scope: SiteScope,
+        f: &HealthFilter,
+        cursor: Option<&str>,
+        limit: u32,
+    ) -> Result<Page<HealthRow>> {
         let Some((company, manager)) = scope_params(scope) else {
-            return Ok(Page { items: vec![], next_cursor: None });
+            return Ok(Page {
+                items: vec![],
+                next_cursor: None,
+            });
         };
         let offset: i64 = cursor.and_then(|c| c.parse().ok()).unwrap_or(0);
-        let search = f.search.as_ref().map(|s| format!("%{}%", s.to_lowercase().replace(['%', '_'], "")));
+        let search = f
+            .search
+            .as_ref()
+            .map(|s| format!("%{}%", s.to_lowercase().replace(['%', '_'], "")));
         const SQL: &str = "SELECT d.id AS device_id, d.site_id, s.name AS site_name, d.name, d.serial, d.model, \
             d.device_type, h.level, h.reasons, h.last_inspected_at \
             FROM device_health h JOIN devices d ON d.id = h.device_id JOIN sites s ON s.id = d.site_id \
@@ -241,7 +284,10 @@ impl Handle {
             .bind(offset)
             .fetch_all(&mut *c)
             .await)?;
-        let mut items: Vec<HealthRow> = rows.into_iter().map(HealthRow::try_from).collect::<Result<_>>()?;
+        let mut items: Vec<HealthRow> = rows
+            .into_iter()
+            .map(HealthRow::try_from)
+            .collect::<Result<_>>()?;
         let next_cursor = if items.len() > limit as usize {
             items.truncate(limit as usize);
             Some((offset + i64::from(limit)).to_string())
@@ -266,13 +312,22 @@ impl Handle {
             .await)?;
         rows.into_iter()
             .map(|(id, name, level, count)| {
-                Ok(SiteHealthCount { site_id: parse("site id", &id)?, site_name: name, level: parse::<Level>("level", &level)?, count })
+                Ok(SiteHealthCount {
+                    site_id: parse("site id", &id)?,
+                    site_name: name,
+                    level: parse::<Level>("level", &level)?,
+                    count,
+                })
             })
             .collect()
     }
 
     /// The ids of the devices of one site, or of every site in `scope`.
-    pub async fn device_ids(&mut self, scope: SiteScope, site: Option<SiteId>) -> Result<Vec<DeviceId>> {
+    pub async fn device_ids(
+        &mut self,
+        scope: SiteScope,
+        site: Option<SiteId>,
+    ) -> Result<Vec<DeviceId>> {
         let Some((company, manager)) = scope_params(scope) else {
             return Ok(vec![]);
         };

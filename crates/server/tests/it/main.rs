@@ -9,6 +9,7 @@ mod browser;
 mod cli;
 mod company;
 mod devices;
+mod health;
 mod portal;
 mod schema;
 mod sites;

@@ -33,9 +33,9 @@ CREATE TABLE inspections (
     scope         TEXT NOT NULL CHECK (scope IN ('device', 'site', 'all')),
     scope_id      TEXT,
     state         TEXT NOT NULL CHECK (state IN ('running', 'done')),
-    total         INTEGER NOT NULL,
-    done          INTEGER NOT NULL,
-    failures      INTEGER NOT NULL,
+    total         BIGINT NOT NULL,
+    done          BIGINT NOT NULL,
+    failures      BIGINT NOT NULL,
     created_at    BIGINT NOT NULL,
     finished_at   BIGINT
 );

@@ -1,6 +1,7 @@
 //! The devices pages: all devices, and adding or deleting a site's devices.
 
 use super::session::CsrfForm;
+use super::svg;
 use super::{
     Layout, PageError, PortalUser, check_csrf, error_text, redirect_with, render, take_flash,
 };
@@ -8,11 +9,10 @@ use crate::AppState;
 use askama::Template;
 use axum::Form;
 use axum::extract::{Path, Query, State};
+use axum::http::HeaderMap;
 use axum::response::{IntoResponse, Response};
 use axum_extra::extract::CookieJar;
 use serde::Deserialize;
-use super::svg;
-use axum::http::HeaderMap;
 use siteward_app::{AddDevice, DeviceHealthView, DeviceView, Principal};
 use siteward_core::{DeviceId, Role, SiteId};
 use std::collections::HashMap;
@@ -195,7 +195,11 @@ fn disk_rows(h: &DeviceHealthView) -> Vec<DiskRow> {
                 _ => "—".into(),
             };
             let smart = d.smart.as_ref().map_or_else(String::new, |s| {
-                let field = |k: &str| s.get(k).filter(|v| !v.is_null()).map(|v| v.to_string().trim_matches('"').to_owned());
+                let field = |k: &str| {
+                    s.get(k)
+                        .filter(|v| !v.is_null())
+                        .map(|v| v.to_string().trim_matches('"').to_owned())
+                };
                 [
                     field("overall").map(|v| format!("overall {v}")),
                     field("self_evaluation").map(|v| format!("self-test {v}")),
@@ -262,7 +266,13 @@ pub(crate) async fn show(
     let battery_svg = health.battery.map(svg::battery_gauge);
     if super::health::wants_partial(&headers, "device-status") {
         let csrf = p.csrf_token.clone();
-        return Ok(render(&DeviceStatus { csrf, d, health, disks, battery_svg }));
+        return Ok(render(&DeviceStatus {
+            csrf,
+            d,
+            health,
+            disks,
+            battery_svg,
+        }));
     }
     let (jar, flash) = take_flash(jar);
     let site: SiteId = d
@@ -280,7 +290,10 @@ pub(crate) async fn show(
         can_delete: manages_devices(&p) && site.state == siteward_core::SiteState::Managed,
         csrf: p.csrf_token.clone(),
         level_label: super::health::level_of(health.level).label(),
-        last_inspected: health.last_inspected_at.clone().unwrap_or_else(|| "not yet".into()),
+        last_inspected: health
+            .last_inspected_at
+            .clone()
+            .unwrap_or_else(|| "not yet".into()),
         health,
         disks,
         battery_svg,

@@ -2,7 +2,9 @@
 
 use super::session::CsrfForm;
 use super::svg;
-use super::{Layout, PageError, PortalUser, check_csrf, error_text, redirect_with, render, take_flash};
+use super::{
+    Layout, PageError, PortalUser, check_csrf, error_text, redirect_with, render, take_flash,
+};
 use crate::AppState;
 use askama::Template;
 use axum::Form;
@@ -50,11 +52,17 @@ pub(crate) struct Row {
 fn row(i: HealthItem) -> Row {
     let level = level_of(i.level);
     Row {
-        type_label: i.device_type.parse::<DeviceType>().map_or("Device", DeviceType::label),
+        type_label: i
+            .device_type
+            .parse::<DeviceType>()
+            .map_or("Device", DeviceType::label),
         level: level.as_str(),
         level_label: level.label(),
         reasons: i.reasons.into_iter().map(|r| (r.text, r.level)).collect(),
-        inspected: i.last_inspected_at.map_or_else(|| "not yet".into(), |t| t.get(..16).unwrap_or(&t).replace('T', " ")),
+        inspected: i.last_inspected_at.map_or_else(
+            || "not yet".into(),
+            |t| t.get(..16).unwrap_or(&t).replace('T', " "),
+        ),
         device_id: i.device_id,
         name: i.name,
         model: i.model,
@@ -97,19 +105,39 @@ pub(crate) struct PageQuery {
     inspection: Option<String>,
 }
 
-pub(crate) async fn page(State(s): State<AppState>, PortalUser(p): PortalUser, jar: CookieJar, headers: HeaderMap, Query(q): Query<PageQuery>) -> Result<Response, PageError> {
-    let list = s.app.health_list(&p, &q.health, q.cursor.as_deref(), 200).await;
+pub(crate) async fn page(
+    State(s): State<AppState>,
+    PortalUser(p): PortalUser,
+    jar: CookieJar,
+    headers: HeaderMap,
+    Query(q): Query<PageQuery>,
+) -> Result<Response, PageError> {
+    let list = s
+        .app
+        .health_list(&p, &q.health, q.cursor.as_deref(), 200)
+        .await;
     let (rows, next_cursor, bad_filter) = match list {
-        Ok(page) => (page.items.into_iter().map(row).collect(), page.next_cursor, None),
+        Ok(page) => (
+            page.items.into_iter().map(row).collect(),
+            page.next_cursor,
+            None,
+        ),
         Err(e) => (Vec::new(), None, Some(error_text(e))),
     };
     let h = &q.health;
-    let filtered = [&h.site_id, &h.device_type, &h.level, &h.q].iter().any(|v| v.as_deref().is_some_and(|v| !v.trim().is_empty()));
+    let filtered = [&h.site_id, &h.device_type, &h.level, &h.q]
+        .iter()
+        .any(|v| v.as_deref().is_some_and(|v| !v.trim().is_empty()));
     let mut more = url_params(h);
     more.push_str("cursor=");
     let more_href = format!("/portal/health?{more}");
     if wants_partial(&headers, "health-live") {
-        return Ok(render(&HealthTable { rows, next_cursor, more_href, filtered }));
+        return Ok(render(&HealthTable {
+            rows,
+            next_cursor,
+            more_href,
+            filtered,
+        }));
     }
     // entering the page asks for fresh status; the page does not wait for it.
     if let Err(e) = s.app.refresh_health(&p).await {
@@ -117,7 +145,10 @@ pub(crate) async fn page(State(s): State<AppState>, PortalUser(p): PortalUser, j
     }
     let (jar, mut flash) = take_flash(jar);
     if let Some(text) = bad_filter {
-        flash = Some(super::Flash { kind: "error", text });
+        flash = Some(super::Flash {
+            kind: "error",
+            text,
+        });
     }
     let selected = h.site_id.clone().unwrap_or_default();
     let sites = s
@@ -126,10 +157,15 @@ pub(crate) async fn page(State(s): State<AppState>, PortalUser(p): PortalUser, j
         .await?
         .into_iter()
         .map(|site| {
-            let counts: Vec<(Level, i64)> = site.counts.iter().map(|(l, n)| (level_of(l), *n)).collect();
+            let counts: Vec<(Level, i64)> =
+                site.counts.iter().map(|(l, n)| (level_of(l), *n)).collect();
             let summary = Level::WORST_FIRST
                 .iter()
-                .filter_map(|l| site.counts.get(l.as_str()).map(|n| format!("{n} {}", l.as_str())))
+                .filter_map(|l| {
+                    site.counts
+                        .get(l.as_str())
+                        .map(|n| format!("{n} {}", l.as_str()))
+                })
                 .collect::<Vec<_>>()
                 .join(" · ");
             let worst = level_of(site.worst);
@@ -147,8 +183,14 @@ pub(crate) async fn page(State(s): State<AppState>, PortalUser(p): PortalUser, j
     let page = HealthPage {
         layout: Layout::new(&s, &p, "Health", flash).await?,
         sites,
-        types: DeviceType::ALL.iter().map(|t| (t.as_str(), t.label())).collect(),
-        levels: Level::WORST_FIRST.iter().map(|l| (l.as_str(), l.label())).collect(),
+        types: DeviceType::ALL
+            .iter()
+            .map(|t| (t.as_str(), t.label()))
+            .collect(),
+        levels: Level::WORST_FIRST
+            .iter()
+            .map(|l| (l.as_str(), l.label()))
+            .collect(),
         filter_type: h.device_type.clone().unwrap_or_default(),
         filter_level: h.level.clone().unwrap_or_default(),
         filter_q: h.q.clone().unwrap_or_default(),
@@ -163,11 +205,22 @@ pub(crate) async fn page(State(s): State<AppState>, PortalUser(p): PortalUser, j
 
 fn url_params(h: &HealthQuery) -> String {
     let mut out = String::new();
-    for (k, v) in [("site_id", &h.site_id), ("type", &h.device_type), ("level", &h.level), ("q", &h.q)] {
+    for (k, v) in [
+        ("site_id", &h.site_id),
+        ("type", &h.device_type),
+        ("level", &h.level),
+        ("q", &h.q),
+    ] {
         if let Some(v) = v.as_deref().filter(|v| !v.is_empty()) {
             let enc: String = v
                 .bytes()
-                .map(|b| if b.is_ascii_alphanumeric() || b"-_.".contains(&b) { (b as char).to_string() } else { format!("%{b:02X}") })
+                .map(|b| {
+                    if b.is_ascii_alphanumeric() || b"-_.".contains(&b) {
+                        (b as char).to_string()
+                    } else {
+                        format!("%{b:02X}")
+                    }
+                })
                 .collect();
             out.push_str(&format!("{k}={enc}&"));
         }
@@ -184,17 +237,37 @@ pub(crate) struct InspectForm {
     id: Option<String>,
 }
 
-pub(crate) async fn inspect(State(s): State<AppState>, PortalUser(p): PortalUser, jar: CookieJar, Form(f): Form<InspectForm>) -> Result<Response, PageError> {
+pub(crate) async fn inspect(
+    State(s): State<AppState>,
+    PortalUser(p): PortalUser,
+    jar: CookieJar,
+    Form(f): Form<InspectForm>,
+) -> Result<Response, PageError> {
     check_csrf(&p, &f.csrf.csrf)?;
     let back = match (&*f.scope, &f.id) {
         ("device", Some(id)) => format!("/portal/devices/{id}"),
         _ => "/portal/health".to_owned(),
     };
-    Ok(match s.app.start_inspection(&p, InspectionRequest { scope: f.scope, id: f.id }).await {
-        Ok(i) if back == "/portal/health" => {
-            redirect_with(jar, &format!("/portal/health?inspection={}", i.id), true, &format!("Inspecting {} devices…", i.total))
-        }
-        Ok(_) => redirect_with(jar, &back, true, "Inspecting the device…"),
-        Err(e) => redirect_with(jar, &back, false, &error_text(e)),
-    })
+    Ok(
+        match s
+            .app
+            .start_inspection(
+                &p,
+                InspectionRequest {
+                    scope: f.scope,
+                    id: f.id,
+                },
+            )
+            .await
+        {
+            Ok(i) if back == "/portal/health" => redirect_with(
+                jar,
+                &format!("/portal/health?inspection={}", i.id),
+                true,
+                &format!("Inspecting {} devices…", i.total),
+            ),
+            Ok(_) => redirect_with(jar, &back, true, "Inspecting the device…"),
+            Err(e) => redirect_with(jar, &back, false, &error_text(e)),
+        },
+    )
 }

@@ -54,7 +54,11 @@ pub(crate) fn level_stack(counts: &[(Level, i64)]) -> String {
     let mut x = 0.0;
     let mut parts = String::new();
     for level in Level::WORST_FIRST {
-        let n = counts.iter().filter(|(l, _)| *l == level).map(|(_, n)| *n).sum::<i64>();
+        let n = counts
+            .iter()
+            .filter(|(l, _)| *l == level)
+            .map(|(_, n)| *n)
+            .sum::<i64>();
         if n == 0 {
             continue;
         }
@@ -66,7 +70,9 @@ pub(crate) fn level_stack(counts: &[(Level, i64)]) -> String {
         ));
         x += w;
     }
-    format!(r#"<svg class="stack" width="240" height="12" viewBox="0 0 240 12" role="img" aria-label="devices by level">{parts}</svg>"#)
+    format!(
+        r#"<svg class="stack" width="240" height="12" viewBox="0 0 240 12" role="img" aria-label="devices by level">{parts}</svg>"#
+    )
 }
 
 #[cfg(test)]
@@ -81,7 +87,10 @@ mod tests {
         assert!(battery_gauge(12).contains("#c2362f") && battery_gauge(12).contains("12 %"));
         assert!(battery_gauge(100).contains("A50 50 0 0 1 110.0 60.0"));
         let stack = level_stack(&[(Level::Normal, 3), (Level::Offline, 1)]);
-        assert!(stack.find("offline").unwrap_or(usize::MAX) < stack.find("normal").unwrap_or(0), "worst first: {stack}");
+        assert!(
+            stack.find("offline").unwrap_or(usize::MAX) < stack.find("normal").unwrap_or(0),
+            "worst first: {stack}"
+        );
         assert_eq!(level_stack(&[]), "");
     }
 }
