@@ -545,6 +545,18 @@ impl AlertStreamDecoder {
                 let cut = self.find_boundary(window, eof);
                 if let Scan::Invalid(at) = scan
                     && !h.framed
+                    && cut.is_none()
+                    && !eof
+                    && undecided_boundary_line(window, at)
+                {
+                    // The evidence against the document sits on a line that may yet
+                    // turn out to be a boundary: wait for its end, so the answer does
+                    // not depend on where the chunks were cut.
+                    self.state = State::Body(h, Some(kind));
+                    return false;
+                }
+                if let Scan::Invalid(at) = scan
+                    && !h.framed
                     && cut.is_none_or(|c| c > at)
                 {
                     // A bare "document" that is not one: skip a byte and look again.
@@ -583,6 +595,20 @@ impl AlertStreamDecoder {
             }
         }
     }
+}
+
+/// Whether the line holding byte `at` is unfinished and could still be a boundary
+/// line (it starts with `--`, or with `-` as far as it goes).
+fn undecided_boundary_line(window: &[u8], at: usize) -> bool {
+    let at = at.min(window.len());
+    let start = window[..at]
+        .iter()
+        .rposition(|&b| b == b'\n')
+        .map_or(0, |i| i + 1);
+    let line = &window[start..];
+    let unfinished = !line.contains(&b'\n');
+    let prefix = &line[..line.len().min(2)];
+    unfinished && !prefix.is_empty() && b"--".starts_with(prefix)
 }
 
 fn strip_line_end(data: &[u8]) -> &[u8] {
