@@ -305,6 +305,7 @@ impl App {
         .await?;
         h.commit().await?;
         self.inner.wake.notify_one();
+        self.inner.devices_changed.notify_one();
         Ok(DeviceView::from(&device))
     }
 
@@ -377,6 +378,7 @@ impl App {
             .map_err(AppError::refused("device"))?;
         h.delete_device(device.id).await?;
         self.inner.clients.forget(device.id);
+        self.inner.devices_changed.notify_one();
         Record {
             company_id: Some(site.company_id),
             site_id: Some(site.id),

@@ -14,6 +14,8 @@ pub mod events;
 mod health;
 mod image;
 mod inspect;
+mod listen;
+mod notify;
 pub mod observe;
 mod password;
 mod probe;
@@ -34,6 +36,10 @@ pub use events::{Event, EventBus};
 pub use health::{DeviceHealthView, HealthItem, HealthQuery, SiteHealth};
 pub use image::{LOGO_MAX_BYTES, LOGO_MAX_SIDE};
 pub use inspect::{InspectionRequest, InspectionView};
+pub use notify::{
+    NotificationList, NotificationView, RuleInput, RuleList, RuleView, WebhookInput, WebhookView,
+    webhook_signature,
+};
 pub use secrets::{MasterKey, SecretError};
 pub use sites::{SiteInput, SitePatch, SiteView};
 pub use throttle::Throttle;
@@ -55,6 +61,8 @@ pub struct AppConfig {
     pub inspection_interval_ms: i64,
     /// How many devices are inspected at once by the scheduler.
     pub inspection_concurrency: usize,
+    /// How long a health change must last before it is notified, in milliseconds.
+    pub notify_hold_ms: i64,
 }
 
 impl Default for AppConfig {
@@ -64,6 +72,7 @@ impl Default for AppConfig {
             auth_code_ttl_ms: 30 * 24 * 3600 * 1000,
             inspection_interval_ms: 10 * 60 * 1000,
             inspection_concurrency: 64,
+            notify_hold_ms: 60 * 1000,
         }
     }
 }
@@ -85,6 +94,8 @@ struct Inner {
     events: EventBus,
     clients: inspect::Clients,
     wake: tokio::sync::Notify,
+    /// Devices were added or deleted (the listeners reconcile).
+    devices_changed: tokio::sync::Notify,
     /// When each person last asked for fresh status, to bound the work.
     refreshed: std::sync::Mutex<std::collections::HashMap<siteward_core::UserId, i64>>,
 }
@@ -103,6 +114,7 @@ impl App {
                 events: EventBus::default(),
                 clients: inspect::Clients::default(),
                 wake: tokio::sync::Notify::new(),
+                devices_changed: tokio::sync::Notify::new(),
                 refreshed: std::sync::Mutex::default(),
             }),
         }

@@ -10,6 +10,7 @@ pub mod auth_code;
 pub mod compat;
 pub mod health;
 pub mod ids;
+pub mod notify;
 pub mod policy;
 pub mod role;
 pub mod site_code;

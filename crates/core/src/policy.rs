@@ -118,6 +118,8 @@ pub enum Action<'a> {
     DeleteDevice(&'a SiteFacts),
     /// Issue authentication codes to installation companies.
     IssueAuthCodes,
+    /// See, create, change or delete the company's exception rules.
+    ManageExceptionRules(CompanyId),
 }
 
 /// Why an action was refused.
@@ -303,6 +305,10 @@ pub fn authorize(actor: &Actor, action: Action<'_>) -> Result<(), Refusal> {
             )
         }
         Action::CreateSite(c) => own(c),
+        Action::ManageExceptionRules(c) => {
+            own(c)?;
+            require(is_manager_role(inst.role), Rule::AdminOrItManagerOnly)
+        }
         Action::ViewSite(s) | Action::EditSite(s) | Action::ViewSiteAudit(s) => {
             visible(sees_site(inst, s))
         }
@@ -418,6 +424,14 @@ mod tests {
             ),
             (Admin, Action::EditCompany(cid(2)), Err(NotFound)),
             (It, Action::ListEmployees(cid(1)), OK),
+            (Admin, Action::ManageExceptionRules(cid(1)), OK),
+            (It, Action::ManageExceptionRules(cid(1)), OK),
+            (
+                Sm,
+                Action::ManageExceptionRules(cid(1)),
+                Err(Forbidden(Rule::AdminOrItManagerOnly)),
+            ),
+            (Admin, Action::ManageExceptionRules(cid(2)), Err(NotFound)),
             (
                 Sm,
                 Action::ListEmployees(cid(1)),

@@ -7,13 +7,14 @@ use serde::{Deserialize, Serialize};
 use std::path::{Path, PathBuf};
 
 /// The keys of [`Settings`], as `SITEWARD_<KEY>` variables name them.
-const KEYS: [&str; 6] = [
+const KEYS: [&str; 7] = [
     "listen",
     "data_dir",
     "database_url",
     "public_url",
     "master_key",
     "log_format",
+    "notify_hold_secs",
 ];
 
 /// Every setting, with its default.
@@ -35,6 +36,8 @@ pub struct Settings {
     pub log_format: String,
     /// How often every device is inspected, in seconds (at least 10).
     pub inspection_interval_secs: u64,
+    /// How long a health change must last before it is notified, in seconds (R-33).
+    pub notify_hold_secs: u64,
 }
 
 impl Default for Settings {
@@ -47,6 +50,7 @@ impl Default for Settings {
             master_key: None,
             log_format: "text".into(),
             inspection_interval_secs: 600,
+            notify_hold_secs: 60,
         }
     }
 }
@@ -130,6 +134,10 @@ log_format = "text"
 # How often Siteward inspects every device, in seconds (at least 10). Inspections
 # are spread over the interval; devices that stay offline are asked less often.
 inspection_interval_secs = 600
+
+# How long a health change must last before people are notified, in seconds
+# (flap damping); recoveries are held the same way.
+notify_hold_secs = 60
 "#;
 
 #[cfg(test)]

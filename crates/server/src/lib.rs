@@ -105,6 +105,9 @@ pub async fn build_app(settings: &Settings, clock: Clock) -> anyhow::Result<App>
         inspection_interval_ms: i64::try_from(settings.inspection_interval_secs.max(10))
             .unwrap_or(600)
             * 1000,
+        notify_hold_ms: i64::try_from(settings.notify_hold_secs)
+            .unwrap_or(60)
+            .saturating_mul(1000),
         ..AppConfig::default()
     };
     Ok(App::new(store, key, clock, config))
@@ -138,6 +141,8 @@ pub async fn start(settings: &Settings, app: App) -> anyhow::Result<Running> {
     });
     spawn_housekeeping(app.clone(), tx.subscribe());
     tokio::spawn(app.clone().run_scheduler(tx.subscribe()));
+    tokio::spawn(app.clone().run_notifier(tx.subscribe()));
+    tokio::spawn(app.clone().run_listeners(tx.subscribe()));
     Ok(Running {
         addr,
         app,

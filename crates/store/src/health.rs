@@ -138,6 +138,24 @@ impl Handle {
         row.map(HealthRecord::try_from).transpose()
     }
 
+    /// A device's latest health, locked until the transaction ends (PostgreSQL; on
+    /// SQLite the write transaction already excludes other writers), so two
+    /// inspections finishing together cannot both record the same change.
+    pub async fn health_for_update(&mut self, device: DeviceId) -> Result<Option<HealthRecord>> {
+        const COLS: &str = "SELECT device_id, company_id, site_id, level, reasons, observation, \
+            last_inspected_at, next_due_at, offline_streak, updated_at FROM device_health WHERE device_id = $1";
+        let row: Option<HealthDbRow> = match self.conn() {
+            Conn::Sqlite(c) => sqlx::query_as(COLS).bind(device.to_string()).fetch_optional(&mut *c).await?,
+            Conn::Postgres(c) => {
+                sqlx::query_as(AssertSqlSafe(format!("{COLS} FOR UPDATE")))
+                    .bind(device.to_string())
+                    .fetch_optional(&mut *c)
+                    .await?
+            }
+        };
+        row.map(HealthRecord::try_from).transpose()
+    }
+
     /// Claims up to `limit` devices due for inspection: moves their due time to
     /// `lease_until`, so no other worker or node takes them meanwhile, and returns
     /// them. PostgreSQL skips rows another node is claiming at the same moment.
@@ -320,6 +338,16 @@ impl Handle {
                 })
             })
             .collect()
+    }
+
+    /// Every device reached by IP (their alert streams are listened to).
+    pub async fn ip_device_ids(&mut self) -> Result<Vec<DeviceId>> {
+        let rows: Vec<(String,)> = on_conn!(self, |c| sqlx::query_as(
+            "SELECT id FROM devices WHERE connection = 'ip' ORDER BY id"
+        )
+        .fetch_all(&mut *c)
+        .await)?;
+        rows.iter().map(|(id,)| parse("device id", id)).collect()
     }
 
     /// The ids of the devices of one site, or of every site in `scope`.

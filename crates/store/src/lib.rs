@@ -26,10 +26,12 @@ macro_rules! on_conn {
 mod db;
 mod health;
 pub mod model;
+mod notify;
 mod repo;
 
 pub use db::{Backend, Handle, Store, StoreError};
 pub use model::*;
+pub use notify::{Delivery, Notification, Webhook};
 pub use repo::Page;
 
 /// The result of a store operation.

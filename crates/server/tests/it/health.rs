@@ -342,3 +342,54 @@ async fn status_changes_arrive_live() {
     drop(fleet);
     s.finish().await;
 }
+
+/// Between inspections, a fault the device announces on its alert stream shows
+/// within seconds, without anyone asking and long before the next round.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_streamed_fault_shows_within_seconds() {
+    let s = TestServer::start(Db::Sqlite).await;
+    let fleet = Fleet::start(FleetSpec::parse_mix("nvr=1", 5).expect("mix"))
+        .await
+        .expect("fleet");
+    let c = s.company("Acme", "ada@acme.example").await;
+    let (_, devices) = site_with(&s, &c.admin, &fleet).await;
+    let (nvr, nvr_id) = devices[0].clone();
+    let handle = fleet.device(&nvr.serial).expect("nvr");
+    // The first inspection runs at once; the next would be ten minutes later.
+    let deadline = Instant::now() + Duration::from_secs(15);
+    loop {
+        let (_, h) = s
+            .get(&format!("/api/v1/devices/{nvr_id}/health"), &c.admin)
+            .await;
+        if h["level"] == "normal" && handle.stream_count() > 0 {
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "first inspection and alert stream: {h}, streams {}",
+            handle.stream_count()
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let started = Instant::now();
+    handle.set_fault(Fault::HddError).expect("fault");
+    loop {
+        let (_, h) = s
+            .get(&format!("/api/v1/devices/{nvr_id}/health"), &c.admin)
+            .await;
+        if h["level"] == "abnormal" {
+            break;
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(5),
+            "the streamed disk error did not show within 5 s: {h}"
+        );
+        tokio::time::sleep(Duration::from_millis(25)).await;
+    }
+    println!(
+        "streamed fault to status change: {} ms",
+        started.elapsed().as_millis()
+    );
+    drop(fleet);
+    s.finish().await;
+}

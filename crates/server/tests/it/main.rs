@@ -10,6 +10,7 @@ mod cli;
 mod company;
 mod devices;
 mod health;
+mod notifications;
 mod portal;
 mod schema;
 mod sites;

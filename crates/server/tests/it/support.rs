@@ -55,6 +55,11 @@ async fn create_pg_database() -> (String, String) {
 
 impl TestServer {
     pub async fn start(db: Db) -> Self {
+        Self::start_tuned(db, |_| {}).await
+    }
+
+    /// Like [`TestServer::start`], with the settings adjusted by `tune` first.
+    pub async fn start_tuned(db: Db, tune: impl FnOnce(&mut Settings)) -> Self {
         let dir = tempfile::tempdir().expect("temp dir");
         let (pg_db, database_url) = match db {
             Db::Sqlite => (None, None),
@@ -69,6 +74,8 @@ impl TestServer {
             database_url,
             ..Settings::default()
         };
+        let mut settings = settings;
+        tune(&mut settings);
         Self::start_with(settings, dir, pg_db).await
     }
 

@@ -4,6 +4,7 @@ mod accounts;
 mod company;
 mod devices;
 mod health;
+mod notifications;
 mod sites;
 
 use crate::AppState;
@@ -38,6 +39,7 @@ use utoipa_axum::routes;
         (name = "sites", description = "Sites, Site Managers, audit log"),
         (name = "devices", description = "Devices in sites"),
         (name = "health", description = "Health monitoring, inspections, live events"),
+        (name = "notifications", description = "Notifications, exception rules, webhook"),
         (name = "operators", description = "Platform operators"),
     )
 )]
@@ -91,6 +93,17 @@ fn api_router() -> OpenApiRouter<AppState> {
         .routes(routes!(health::start_inspection))
         .routes(routes!(health::inspection))
         .routes(routes!(health::events))
+        .routes(routes!(notifications::list_notifications))
+        .routes(routes!(notifications::mark_read))
+        .routes(routes!(
+            notifications::list_rules,
+            notifications::create_rule
+        ))
+        .routes(routes!(
+            notifications::update_rule,
+            notifications::delete_rule
+        ))
+        .routes(routes!(notifications::put_webhook))
 }
 
 /// The OpenAPI document, generated once from the handlers' annotations.

@@ -1,0 +1,263 @@
+//! Benchmark: health monitoring of a large simulated fleet on this machine, the
+//! simulator sharing the same cores. Prints figures; asserts nothing about speed.
+//!
+//! `cargo bench -p siteward --bench health` (knobs: `BENCH_DEVICES`, default 10000;
+//! `BENCH_CONCURRENCY`, default 64). It reports devices inspected per second, CPU
+//! seconds per inspection, server memory, how fast the Health API answers with the
+//! whole fleet in it, and the delay from a fault the device streams to the status
+//! change.
+
+use siteward_app::{
+    AddDevice, Clock, InspectionRequest, LoginInput, RegistrationAdmin, RegistrationCompany,
+    RegistrationInput, SiteInput,
+};
+use siteward_devsim::{Fault, Fleet, FleetSpec};
+use siteward_server::config::Settings;
+use std::time::{Duration, Instant};
+
+fn env_or<T: std::str::FromStr>(name: &str, default: T) -> T {
+    std::env::var(name)
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(default)
+}
+
+fn rss_mib() -> f64 {
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find(|l| l.starts_with("VmRSS:"))
+                .and_then(|l| l.split_whitespace().nth(1))
+                .and_then(|v| v.parse::<f64>().ok())
+        })
+        .unwrap_or(0.0)
+        / 1024.0
+}
+
+fn cpu_seconds() -> f64 {
+    let stat = std::fs::read_to_string("/proc/self/stat").unwrap_or_default();
+    let after = stat.rsplit_once(')').map_or("", |(_, rest)| rest);
+    let f: Vec<&str> = after.split_whitespace().collect();
+    let t = |i: usize| f.get(i).and_then(|v| v.parse::<f64>().ok()).unwrap_or(0.0);
+    (t(11) + t(12)) / 100.0
+}
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    let n: u32 = env_or("BENCH_DEVICES", 10_000);
+    let concurrency: usize = env_or("BENCH_CONCURRENCY", 64);
+    println!(
+        "siteward health benchmark: {n} devices, {} cores, inspection concurrency {concurrency}",
+        std::thread::available_parallelism().map_or(1, |c| c.get())
+    );
+
+    let per = (n / 10).max(1);
+    let mix = format!(
+        "ipc={},nvr={per},dvr={per},control_panel={per},access_control={per},video_intercom={per},doorbell={per}",
+        n - 6 * per
+    );
+    let fleet = Fleet::start(FleetSpec::parse_mix(&mix, 99)?).await?;
+    let dir = tempfile::tempdir()?;
+    let settings = Settings {
+        listen: "127.0.0.1:0".into(),
+        data_dir: dir.path().to_path_buf(),
+        ..Settings::default()
+    };
+    let app = {
+        let store = siteward_server::open_store(&settings).await?;
+        let key = siteward_server::master_key(&settings)?;
+        siteward_app::App::new(
+            store,
+            key,
+            Clock::system(),
+            siteward_app::AppConfig {
+                inspection_concurrency: concurrency,
+                ..siteward_app::AppConfig::default()
+            },
+        )
+    };
+    let code = app
+        .issue_auth_codes_unchecked("EU", 1, None)
+        .await?
+        .remove(0)
+        .code;
+    app.register_company(RegistrationInput {
+        auth_code: code,
+        company: RegistrationCompany {
+            name: "Bench Security".into(),
+            region: Some("EU".into()),
+            ..Default::default()
+        },
+        admin: RegistrationAdmin {
+            name: "Bench Admin".into(),
+            email: "bench@bench.example".into(),
+            password: "Bench-password-1".into(),
+        },
+    })
+    .await?;
+    let (token, admin) = app
+        .login(
+            LoginInput {
+                email: "bench@bench.example".into(),
+                password: "Bench-password-1".into(),
+            },
+            None,
+        )
+        .await?;
+    let mut sites = Vec::new();
+    for i in 0..(n / 100).max(1) {
+        let site = app
+            .create_site(
+                &admin,
+                SiteInput {
+                    name: format!("Site {i:03}"),
+                    address: None,
+                    time_zone: "UTC".into(),
+                    manager_id: None,
+                },
+            )
+            .await?;
+        sites.push(site.id.parse()?);
+    }
+
+    // Add every device the way installers do: over ISAPI, with digest auth.
+    let t0 = Instant::now();
+    let devices = fleet.devices();
+    let added = futures::stream::iter(devices.iter().enumerate())
+        .map(|(i, d)| {
+            let app = app.clone();
+            let admin = admin.clone();
+            let site = sites[i % sites.len()];
+            async move {
+                app.add_device(
+                    &admin,
+                    site,
+                    AddDevice::Ip {
+                        host: d.address.ip().to_string(),
+                        port: Some(d.address.port()),
+                        https: false,
+                        accept_invalid_certs: false,
+                        username: d.username.clone(),
+                        password: d.password.clone(),
+                        name: None,
+                    },
+                )
+                .await
+                .is_ok()
+            }
+        })
+        .buffer_unordered(concurrency)
+        .filter(|ok| std::future::ready(*ok))
+        .count()
+        .await;
+    println!(
+        "add: {added} devices added over ISAPI in {:.1} s ({:.0} devices/s)",
+        t0.elapsed().as_secs_f64(),
+        added as f64 / t0.elapsed().as_secs_f64()
+    );
+
+    // Inspect the whole fleet.
+    let cpu0 = cpu_seconds();
+    let t0 = Instant::now();
+    let started = app
+        .start_inspection(
+            &admin,
+            InspectionRequest {
+                scope: "all".into(),
+                id: None,
+            },
+        )
+        .await?;
+    loop {
+        let p = app.inspection(&admin, &started.id).await?;
+        if p.state == "done" {
+            let secs = t0.elapsed().as_secs_f64();
+            let cpu = cpu_seconds() - cpu0;
+            println!(
+                "inspect: {} devices in {secs:.1} s = {:.0} devices/s ({} not answering); {:.1} ms CPU per inspection (server + simulator); RSS {:.0} MiB",
+                p.done,
+                p.done as f64 / secs,
+                p.failures,
+                cpu * 1000.0 / p.done.max(1) as f64,
+                rss_mib()
+            );
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+
+    // The Health page's data with the whole fleet in it, over HTTP.
+    let running = siteward_server::start(&settings, app.clone()).await?;
+    let http = reqwest::Client::new();
+    for (what, path) in [
+        (
+            "health list (first 200, worst first)",
+            "/api/v1/health?limit=200",
+        ),
+        ("per-site summary", "/api/v1/health/sites"),
+        ("locate by serial", "/api/v1/health?q=zz9"),
+    ] {
+        let mut best = f64::MAX;
+        for _ in 0..5 {
+            let t = Instant::now();
+            let res = http
+                .get(format!("{}{path}", running.url()))
+                .bearer_auth(&token)
+                .send()
+                .await?;
+            let _ = res.bytes().await?;
+            best = best.min(t.elapsed().as_secs_f64() * 1000.0);
+        }
+        println!("http: {what}: {best:.0} ms (best of 5)");
+    }
+
+    // A fault the device streams, to the status change.
+    let nvr = devices
+        .iter()
+        .find(|d| serde_json::to_value(d).is_ok_and(|v| v["type"] == "nvr"))
+        .cloned();
+    if let Some(nvr) = nvr {
+        let handle = fleet.device(&nvr.serial).expect("the nvr");
+        let wait = Instant::now();
+        while handle.stream_count() == 0 && wait.elapsed() < Duration::from_secs(60) {
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        let page = app
+            .health_list(
+                &admin,
+                &siteward_app::HealthQuery {
+                    q: Some(nvr.serial.clone()),
+                    ..Default::default()
+                },
+                None,
+                1,
+            )
+            .await?;
+        if let Some(item) = page.items.first() {
+            let id = item.device_id.clone();
+            let t = Instant::now();
+            handle.set_fault(Fault::HddError)?;
+            loop {
+                let h = app.device_health(&admin, id.parse()?).await?;
+                if h.level == "abnormal" {
+                    println!(
+                        "stream: fault streamed by the device to status change in {} ms ({} alert streams open)",
+                        t.elapsed().as_millis(),
+                        n
+                    );
+                    break;
+                }
+                if t.elapsed() > Duration::from_secs(30) {
+                    println!("stream: no status change within 30 s");
+                    break;
+                }
+                tokio::time::sleep(Duration::from_millis(10)).await;
+            }
+        }
+    }
+    running.stop().await?;
+    Ok(())
+}
+
+use futures::StreamExt;
