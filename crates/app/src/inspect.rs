@@ -146,7 +146,14 @@ fn same_reasons(a: &[Reason], b: &[Reason]) -> bool {
 impl App {
     /// Inspects one device now: observe, assess, store, emit.
     pub async fn inspect_device(&self, id: DeviceId) -> Result<Inspected> {
-        let device = self.inner.store.read().await?.device(id).await?.ok_or(AppError::NotFound("device"))?;
+        let device = self
+            .inner
+            .store
+            .read()
+            .await?
+            .device(id)
+            .await?
+            .ok_or(AppError::NotFound("device"))?;
         let started = self.now();
         let client = self.inner.clients.get(self, &device)?;
         let obs = crate::observe::observe(&client, device.device_type).await;
@@ -160,11 +167,21 @@ impl App {
         // Compared with what is stored now, inside the transaction: another
         // inspection of the same device may have finished meanwhile.
         let previous = h.health_for_update(id).await?;
-        if let Some(p) = previous.as_ref().filter(|p| p.last_inspected_at.is_some_and(|t| t > started)) {
+        if let Some(p) = previous
+            .as_ref()
+            .filter(|p| p.last_inspected_at.is_some_and(|t| t > started))
+        {
             // A newer observation is already stored; this one is stale.
-            return Ok(Inspected { level: p.level, changed: false });
+            return Ok(Inspected {
+                level: p.level,
+                changed: false,
+            });
         }
-        let streak = if obs.reachable { 0 } else { previous.as_ref().map_or(0, |p| p.offline_streak) + 1 };
+        let streak = if obs.reachable {
+            0
+        } else {
+            previous.as_ref().map_or(0, |p| p.offline_streak) + 1
+        };
         let interval = self.inner.config.inspection_interval_ms;
         // Devices that stay offline are asked less often: 2, 4, then 6 intervals apart,
         // but never less often than hourly.
@@ -177,9 +194,10 @@ impl App {
         let base = (interval * factor).min(interval.max(3_600_000));
         // ±5 % jitter keeps a fleet added at once from being inspected in lockstep.
         let jitter = rand::rng().random_range(0..=(base / 10).max(1));
-        let (prev_level, prev_reasons) = previous
-            .as_ref()
-            .map_or((Level::Unknown, Vec::new()), |p| (p.level, p.reasons.clone()));
+        let (prev_level, prev_reasons) =
+            previous.as_ref().map_or((Level::Unknown, Vec::new()), |p| {
+                (p.level, p.reasons.clone())
+            });
         let changed = prev_level != verdict.level || !same_reasons(&prev_reasons, &verdict.reasons);
         let record = HealthRecord {
             device_id: device.id,
@@ -204,7 +222,8 @@ impl App {
             })
             .await?;
         }
-        h.update_device_seen(device.id, obs.reachable, None, now).await?;
+        h.update_device_seen(device.id, obs.reachable, None, now)
+            .await?;
         h.commit().await?;
         if changed {
             self.inner.events.publish(Event::HealthChanged {

@@ -145,7 +145,12 @@ impl Handle {
         const COLS: &str = "SELECT device_id, company_id, site_id, level, reasons, observation, \
             last_inspected_at, next_due_at, offline_streak, updated_at FROM device_health WHERE device_id = $1";
         let row: Option<HealthDbRow> = match self.conn() {
-            Conn::Sqlite(c) => sqlx::query_as(COLS).bind(device.to_string()).fetch_optional(&mut *c).await?,
+            Conn::Sqlite(c) => {
+                sqlx::query_as(COLS)
+                    .bind(device.to_string())
+                    .fetch_optional(&mut *c)
+                    .await?
+            }
             Conn::Postgres(c) => {
                 sqlx::query_as(AssertSqlSafe(format!("{COLS} FOR UPDATE")))
                     .bind(device.to_string())

@@ -380,3 +380,125 @@ async fn add_a_device_by_ip_in_the_portal() {
     drop(fleet);
     s.finish().await;
 }
+
+/// The Health page shows an injected fault live, without a reload, and the locate
+/// filters find the device.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_health_page_updates_live_and_locates_devices() {
+    let s = TestServer::start(Db::Sqlite).await;
+    let fleet = siteward_devsim::Fleet::start(
+        siteward_devsim::FleetSpec::parse_mix("nvr=1,ipc=2", 21).expect("mix"),
+    )
+    .await
+    .expect("fleet");
+    let company = s.company("Lumen Security", "lena@lumen.example").await;
+    let site = s.site(&company.admin, "Harbour Warehouse").await;
+    let mut nvr = None;
+    for d in fleet.devices() {
+        let (status, body) = s
+            .post(
+                &format!("/api/v1/sites/{site}/devices"),
+                &company.admin,
+                serde_json::json!({"via": "ip", "host": d.address.ip().to_string(), "port": d.address.port(), "username": d.username, "password": d.password}),
+            )
+            .await;
+        assert_eq!(status, reqwest::StatusCode::CREATED, "{body}");
+        if body["type"] == "nvr" {
+            nvr = Some((
+                d.clone(),
+                body["serial"].as_str().expect("serial").to_owned(),
+            ));
+        }
+    }
+    let (nvr, nvr_serial) = nvr.expect("an nvr");
+    let handle = fleet.device(&nvr.serial).expect("nvr handle");
+    let deadline = std::time::Instant::now() + Duration::from_secs(20);
+    loop {
+        let (_, list) = s.get("/api/v1/health?level=normal", &company.admin).await;
+        if list["items"].as_array().map(Vec::len) == Some(3) && handle.stream_count() > 0 {
+            break;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "first inspections: {list}"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+
+    let (_driver, c) = browser(1280, 900).await;
+    sign_in(&c, &s.url, "lena@lumen.example").await;
+    c.goto(&format!("{}/portal/health", s.url))
+        .await
+        .expect("health page");
+    let table = text_of(&c, "#health-table").await;
+    assert!(!table.contains("Abnormal"), "{table}");
+    c.execute("window.stillTheSamePage = true;", vec![])
+        .await
+        .expect("mark the page");
+
+    handle
+        .set_fault(siteward_devsim::Fault::HddError)
+        .expect("fault");
+    let deadline = std::time::Instant::now() + Duration::from_secs(15);
+    loop {
+        let table = text_of(&c, "#health-live").await;
+        if table.contains("HDD 1: error") {
+            break;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the fault did not appear live: {table}"
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    let same = c
+        .execute("return window.stillTheSamePage === true;", vec![])
+        .await
+        .expect("script");
+    assert_eq!(
+        same,
+        serde_json::Value::Bool(true),
+        "updated without a reload"
+    );
+    let first_row = text_of(&c, "#health-table tbody tr").await;
+    assert!(first_row.contains("Abnormal"), "worst first: {first_row}");
+    screenshot(&c, "health-live").await;
+
+    // Locate: by level, then by serial number.
+    c.find(Locator::Css("select[name=level]"))
+        .await
+        .expect("level filter")
+        .select_by_value("abnormal")
+        .await
+        .expect("choose");
+    click(&c, "#health-filters button[type=submit]").await;
+    let rows = c
+        .find_all(Locator::Css("#health-table tbody tr"))
+        .await
+        .expect("rows");
+    assert_eq!(rows.len(), 1, "only the abnormal device");
+    c.goto(&format!(
+        "{}/portal/health?q={}",
+        s.url,
+        &nvr_serial[nvr_serial.len() - 8..]
+    ))
+    .await
+    .expect("search");
+    let found = text_of(&c, "#health-table").await;
+    assert!(found.contains(&nvr_serial), "{found}");
+    let rows = c
+        .find_all(Locator::Css("#health-table tbody tr"))
+        .await
+        .expect("rows");
+    assert_eq!(rows.len(), 1);
+    click(&c, "#health-table a").await;
+    let status = text_of(&c, "#device-status").await;
+    assert!(
+        status.contains("HDD 1: error") && status.contains("Storage"),
+        "{status}"
+    );
+    screenshot(&c, "device-health").await;
+    c.close().await.expect("close");
+    drop(fleet);
+    s.finish().await;
+}

@@ -16,7 +16,10 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 use tokio::sync::mpsc;
 
-on_both!(faults_and_recoveries_are_notified, notification_rules_are_guarded);
+on_both!(
+    faults_and_recoveries_are_notified,
+    notification_rules_are_guarded
+);
 
 const SECRET: &str = "a-webhook-secret-of-some-length";
 
@@ -93,7 +96,10 @@ async fn wait_for(s: &TestServer, token: &str, n: usize) -> Value {
         if list["items"].as_array().map_or(0, Vec::len) >= n {
             return list;
         }
-        assert!(Instant::now() < deadline, "waiting for {n} notifications: {list}");
+        assert!(
+            Instant::now() < deadline,
+            "waiting for {n} notifications: {list}"
+        );
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
 }
@@ -198,9 +204,17 @@ async fn faults_and_recoveries_are_notified(db: Db) {
         .await;
     assert_eq!(status, StatusCode::NO_CONTENT, "{body}");
     let (status, _) = s
-        .post(&format!("/api/v1/notifications/{id}/read"), &admin, json!({}))
+        .post(
+            &format!("/api/v1/notifications/{id}/read"),
+            &admin,
+            json!({}),
+        )
         .await;
-    assert_eq!(status, StatusCode::NOT_FOUND, "another person's notification");
+    assert_eq!(
+        status,
+        StatusCode::NOT_FOUND,
+        "another person's notification"
+    );
     let (_, list) = s.get("/api/v1/notifications", &sm).await;
     assert_eq!(list["unread"], 1, "{list}");
     assert!(list["items"][0]["read_at"].is_string(), "{list}");
@@ -225,7 +239,7 @@ async fn faults_and_recoveries_are_notified(db: Db) {
     assert_eq!(list["items"].as_array().map(Vec::len), Some(2), "{list}");
     assert!(calls.try_recv().is_err(), "no webhook call either");
 
-    fleet.stop().await;
+    drop(fleet);
     s.finish().await;
 }
 
@@ -325,6 +339,6 @@ async fn notification_rules_are_guarded(db: Db) {
     ] {
         assert!(actions.contains(&a), "{a} in {actions:?}");
     }
-    fleet.stop().await;
+    drop(fleet);
     s.finish().await;
 }

@@ -74,6 +74,7 @@ fn row(i: HealthItem) -> Row {
 #[derive(Template)]
 #[template(path = "health_table.html")]
 struct HealthTable {
+    sites: Vec<SiteCard>,
     rows: Vec<Row>,
     next_cursor: Option<String>,
     more_href: String,
@@ -131,25 +132,6 @@ pub(crate) async fn page(
     let mut more = url_params(h);
     more.push_str("cursor=");
     let more_href = format!("/portal/health?{more}");
-    if wants_partial(&headers, "health-live") {
-        return Ok(render(&HealthTable {
-            rows,
-            next_cursor,
-            more_href,
-            filtered,
-        }));
-    }
-    // entering the page asks for fresh status; the page does not wait for it.
-    if let Err(e) = s.app.refresh_health(&p).await {
-        tracing::warn!(error = %e, "health refresh not scheduled");
-    }
-    let (jar, mut flash) = take_flash(jar);
-    if let Some(text) = bad_filter {
-        flash = Some(super::Flash {
-            kind: "error",
-            text,
-        });
-    }
     let selected = h.site_id.clone().unwrap_or_default();
     let sites = s
         .app
@@ -180,6 +162,26 @@ pub(crate) async fn page(
             }
         })
         .collect();
+    if wants_partial(&headers, "health-live") {
+        return Ok(render(&HealthTable {
+            sites,
+            rows,
+            next_cursor,
+            more_href,
+            filtered,
+        }));
+    }
+    // entering the page asks for fresh status; the page does not wait for it.
+    if let Err(e) = s.app.refresh_health(&p).await {
+        tracing::warn!(error = %e, "health refresh not scheduled");
+    }
+    let (jar, mut flash) = take_flash(jar);
+    if let Some(text) = bad_filter {
+        flash = Some(super::Flash {
+            kind: "error",
+            text,
+        });
+    }
     let page = HealthPage {
         layout: Layout::new(&s, &p, "Health", flash).await?,
         sites,

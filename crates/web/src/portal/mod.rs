@@ -5,6 +5,7 @@ mod assets;
 mod company;
 mod devices;
 mod health;
+mod notifications;
 mod people;
 mod session;
 mod sites;
@@ -52,6 +53,8 @@ pub(crate) fn router() -> Router<AppState> {
         .route("/portal/sites/{id}/devices", post(devices::add))
         .route("/portal/devices/{id}", get(devices::show))
         .route("/portal/devices/{id}/delete", post(devices::delete))
+        .route("/portal/notifications", get(notifications::page))
+        .route("/portal/notifications/{id}/read", post(notifications::read))
         .route("/static/{file}", get(assets::serve))
         .layer(axum::middleware::map_response(security_headers))
 }
@@ -245,6 +248,8 @@ pub(crate) struct Layout {
     pub(crate) csrf: String,
     pub(crate) flash: Option<Flash>,
     pub(crate) version: &'static str,
+    /// Unread notifications, for the badge in the menu.
+    pub(crate) unread: i64,
 }
 
 impl Layout {
@@ -265,6 +270,7 @@ impl Layout {
             items.push(("/portal/employees", "Employees"));
         }
         items.push(("/portal/company", "Company"));
+        items.push(("/portal/notifications", "Notifications"));
         Ok(Self {
             nav: items
                 .into_iter()
@@ -280,6 +286,7 @@ impl Layout {
             csrf: p.csrf_token.clone(),
             flash,
             version: env!("CARGO_PKG_VERSION"),
+            unread: state.app.unread_notifications(p).await.unwrap_or(0),
         })
     }
 }
