@@ -10,6 +10,7 @@ use futures::{FutureExt as _, StreamExt as _};
 
 use crate::error::Error;
 use crate::transport::{DEFAULT_MAX_BODY_BYTES, Request, Response, StreamingResponse, Transport};
+use std::sync::OnceLock;
 
 /// Settings for one device endpoint.
 #[derive(Debug, Clone)]
@@ -34,12 +35,53 @@ impl HttpConfig {
         Self {
             base_url: base_url.into(),
             accept_invalid_certs: false,
-            connect_timeout: Duration::from_secs(5),
+            connect_timeout: SHARED_CONNECT_TIMEOUT,
             request_timeout: Duration::from_secs(20),
             stream_idle_timeout: Duration::from_secs(60),
             max_body_bytes: DEFAULT_MAX_BODY_BYTES,
         }
     }
+}
+
+/// The connect timeout of the shared clients.
+const SHARED_CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
+
+fn build_client(
+    connect_timeout: Duration,
+    accept_invalid_certs: bool,
+) -> Result<reqwest::Client, Error> {
+    reqwest::Client::builder()
+        .connect_timeout(connect_timeout)
+        .danger_accept_invalid_certs(accept_invalid_certs)
+        // Never follow redirects: they could carry credentials elsewhere.
+        .redirect(reqwest::redirect::Policy::none())
+        // Devices are asked every few minutes: keep a connection only briefly, so a
+        // large fleet does not hold a socket per device between inspections.
+        .pool_idle_timeout(Duration::from_secs(10))
+        .build()
+        .map_err(|e| classify(&e, "building the HTTP client"))
+}
+
+/// One HTTP client (and connection pool, and TLS set-up) per kind of certificate
+/// check, shared by every device: building one per device costs a TLS context and
+/// the system's certificate store each time. A device with its own connect timeout
+/// gets its own client.
+fn client_for(config: &HttpConfig) -> Result<reqwest::Client, Error> {
+    static STRICT: OnceLock<reqwest::Client> = OnceLock::new();
+    static LENIENT: OnceLock<reqwest::Client> = OnceLock::new();
+    if config.connect_timeout != SHARED_CONNECT_TIMEOUT {
+        return build_client(config.connect_timeout, config.accept_invalid_certs);
+    }
+    let cell = if config.accept_invalid_certs {
+        &LENIENT
+    } else {
+        &STRICT
+    };
+    if let Some(c) = cell.get() {
+        return Ok(c.clone());
+    }
+    let c = build_client(SHARED_CONNECT_TIMEOUT, config.accept_invalid_certs)?;
+    Ok(cell.get_or_init(|| c).clone())
 }
 
 /// Talks to a device directly over HTTP or HTTPS.
@@ -61,13 +103,7 @@ impl HttpTransport {
                 detail: format!("unsupported scheme {:?}", base.scheme()),
             });
         }
-        let client = reqwest::Client::builder()
-            .connect_timeout(config.connect_timeout)
-            .danger_accept_invalid_certs(config.accept_invalid_certs)
-            // Never follow redirects: they could carry credentials elsewhere.
-            .redirect(reqwest::redirect::Policy::none())
-            .build()
-            .map_err(|e| classify(&e, "building the HTTP client"))?;
+        let client = client_for(&config)?;
         Ok(Self {
             client,
             base,

@@ -52,6 +52,16 @@ async fn main() -> anyhow::Result<()> {
         std::thread::available_parallelism().map_or(1, |c| c.get())
     );
 
+    // Simulator listeners, their accepted sockets and the server's alert streams:
+    // three descriptors per device in this one process. Root may raise the limit.
+    let want = u64::from(n) * 4 + 1024;
+    if rlimit::setrlimit(rlimit::Resource::NOFILE, want, want).is_err() {
+        let _ = rlimit::increase_nofile_limit(want);
+    }
+    println!(
+        "open files limit: {:?}",
+        rlimit::getrlimit(rlimit::Resource::NOFILE)
+    );
     let per = (n / 10).max(1);
     let mix = format!(
         "ipc={},nvr={per},dvr={per},control_panel={per},access_control={per},video_intercom={per},doorbell={per}",
@@ -92,7 +102,7 @@ async fn main() -> anyhow::Result<()> {
         admin: RegistrationAdmin {
             name: "Bench Admin".into(),
             email: "bench@bench.example".into(),
-            password: "Bench-password-1".into(),
+            password: "Fleet-runner-42".into(),
         },
     })
     .await?;
@@ -100,7 +110,7 @@ async fn main() -> anyhow::Result<()> {
         .login(
             LoginInput {
                 email: "bench@bench.example".into(),
-                password: "Bench-password-1".into(),
+                password: "Fleet-runner-42".into(),
             },
             None,
         )

@@ -219,6 +219,46 @@ async fn faults_and_recoveries_are_notified(db: Db) {
     assert_eq!(list["unread"], 1, "{list}");
     assert!(list["items"][0]["read_at"].is_string(), "{list}");
 
+    // The portal page lists them with a badge, and marks read with the form's token.
+    let cookie = format!("sw_session={sm}");
+    let page = |c: String| {
+        let req = s
+            .http
+            .get(format!("{}/portal/notifications", s.url))
+            .header("cookie", c);
+        async move {
+            let res = req.send().await.expect("page");
+            assert_eq!(res.status(), StatusCode::OK);
+            res.text().await.expect("html")
+        }
+    };
+    let html = page(cookie.clone()).await;
+    assert!(html.contains("1 unread"), "{html}");
+    assert!(html.contains("back to normal"));
+    assert!(
+        html.contains(r#"<span class="badge count">1</span>"#),
+        "badge"
+    );
+    let unread_id = list["items"][1]["id"].as_str().expect("id").to_owned();
+    let csrf = html
+        .split(r#"name="csrf" value=""#)
+        .nth(1)
+        .and_then(|r| r.split('"').next())
+        .expect("csrf")
+        .to_owned();
+    let post = |token: String| {
+        let req = s
+            .http
+            .post(format!("{}/portal/notifications/{unread_id}/read", s.url))
+            .header("cookie", cookie.clone())
+            .form(&[("csrf", token)]);
+        async move { req.send().await.expect("post").status() }
+    };
+    assert_eq!(post("forged".into()).await, StatusCode::FORBIDDEN);
+    assert_eq!(post(csrf).await, StatusCode::SEE_OTHER);
+    let (_, after) = s.get("/api/v1/notifications", &sm).await;
+    assert_eq!(after["unread"], 0, "{after}");
+
     // A rule that leaves the disk error out: nothing more is told.
     let rule_id = rule["id"].as_str().expect("rule id");
     let (status, body) = s
