@@ -62,12 +62,81 @@ async fn main() -> anyhow::Result<()> {
         "open files limit: {:?}",
         rlimit::getrlimit(rlimit::Resource::NOFILE)
     );
-    let per = (n / 10).max(1);
-    let mix = format!(
-        "ipc={},nvr={per},dvr={per},control_panel={per},access_control={per},video_intercom={per},doorbell={per}",
-        n - 6 * per
-    );
-    let fleet = Fleet::start(FleetSpec::parse_mix(&mix, 99)?).await?;
+    // Each simulator process serves at most 5,000 devices: a device needs two sockets
+    // there, and a process here may hold 20,000.
+    let mix_of = |n: u32| {
+        let per = (n / 10).max(1);
+        format!(
+            "ipc={},nvr={per},dvr={per},control_panel={per},access_control={per},video_intercom={per},doorbell={per}",
+            n - 6 * per
+        )
+    };
+    let sim_bin = std::env::current_exe()?
+        .parent()
+        .and_then(|d| d.parent())
+        .map(|d| d.join("siteward-devsim"))
+        .filter(|b| b.exists());
+    let mut children = Vec::new();
+    let mut fleet = None;
+    let mut devices: Vec<serde_json::Value> = Vec::new();
+    match sim_bin {
+        Some(bin) => {
+            let parts = n.div_ceil(5000);
+            for k in 0..parts {
+                let count = n / parts + u32::from(k < n % parts);
+                // Below the ephemeral range, so no simulated device takes it first.
+                let port = 21000 + (std::process::id() % 1000) as u16 * 4 + k as u16;
+                let file = std::env::temp_dir()
+                    .join(format!("siteward-bench-{}-{k}.json", std::process::id()));
+                let child = std::process::Command::new(&bin)
+                    .args([
+                        "--mix",
+                        &mix_of(count),
+                        "--seed",
+                        &(99 + u64::from(k)).to_string(),
+                        "--control",
+                        &format!("127.0.0.1:{port}"),
+                        "--devices-json",
+                    ])
+                    .arg(&file)
+                    .stdout(std::process::Stdio::null())
+                    .spawn()?;
+                children.push((child, port, file));
+            }
+            println!("simulator: {} separate processes", children.len());
+            for (_, port, file) in &children {
+                let t = Instant::now();
+                let list = loop {
+                    if let Ok(text) = std::fs::read_to_string(file)
+                        && let Ok(v) = serde_json::from_str::<Vec<serde_json::Value>>(&text)
+                    {
+                        break v;
+                    }
+                    anyhow::ensure!(
+                        t.elapsed() < Duration::from_secs(120),
+                        "a simulator did not start"
+                    );
+                    tokio::time::sleep(Duration::from_millis(100)).await;
+                };
+                devices.extend(list.into_iter().map(|mut d| {
+                    d["control_port"] = serde_json::json!(port);
+                    d
+                }));
+            }
+        }
+        None => {
+            println!(
+                "simulator: in this process (build it with `cargo build --release -p siteward-devsim` to run it apart)"
+            );
+            let f = Fleet::start(FleetSpec::parse_mix(&mix_of(n.min(5000)), 99)?).await?;
+            devices = f
+                .devices()
+                .iter()
+                .filter_map(|d| serde_json::to_value(d).ok())
+                .collect();
+            fleet = Some(f);
+        }
+    }
     let dir = tempfile::tempdir()?;
     let settings = Settings {
         listen: "127.0.0.1:0".into(),
@@ -133,23 +202,26 @@ async fn main() -> anyhow::Result<()> {
 
     // Add every device the way installers do: over ISAPI, with digest auth.
     let t0 = Instant::now();
-    let devices = fleet.devices();
     let added = futures::stream::iter(devices.iter().enumerate())
         .map(|(i, d)| {
             let app = app.clone();
             let admin = admin.clone();
             let site = sites[i % sites.len()];
             async move {
+                let addr: std::net::SocketAddr = d["address"]
+                    .as_str()
+                    .and_then(|a| a.parse().ok())
+                    .unwrap_or_else(|| ([127, 0, 0, 1], 0).into());
                 app.add_device(
                     &admin,
                     site,
                     AddDevice::Ip {
-                        host: d.address.ip().to_string(),
-                        port: Some(d.address.port()),
+                        host: addr.ip().to_string(),
+                        port: Some(addr.port()),
                         https: false,
                         accept_invalid_certs: false,
-                        username: d.username.clone(),
-                        password: d.password.clone(),
+                        username: d["username"].as_str().unwrap_or_default().to_owned(),
+                        password: d["password"].as_str().unwrap_or_default().to_owned(),
                         name: None,
                     },
                 )
@@ -185,7 +257,7 @@ async fn main() -> anyhow::Result<()> {
             let secs = t0.elapsed().as_secs_f64();
             let cpu = cpu_seconds() - cpu0;
             println!(
-                "inspect: {} devices in {secs:.1} s = {:.0} devices/s ({} not answering); {:.1} ms CPU per inspection (server + simulator); RSS {:.0} MiB",
+                "inspect: {} devices in {secs:.1} s = {:.0} devices/s ({} not answering); {:.1} ms CPU per inspection (this process); server RSS {:.0} MiB",
                 p.done,
                 p.done as f64 / secs,
                 p.failures,
@@ -223,21 +295,16 @@ async fn main() -> anyhow::Result<()> {
     }
 
     // A fault the device streams, to the status change.
-    let nvr = devices
-        .iter()
-        .find(|d| serde_json::to_value(d).is_ok_and(|v| v["type"] == "nvr"))
-        .cloned();
+    let nvr = devices.iter().find(|d| d["type"] == "nvr").cloned();
     if let Some(nvr) = nvr {
-        let handle = fleet.device(&nvr.serial).expect("the nvr");
-        let wait = Instant::now();
-        while handle.stream_count() == 0 && wait.elapsed() < Duration::from_secs(60) {
-            tokio::time::sleep(Duration::from_millis(100)).await;
-        }
+        let serial = nvr["serial"].as_str().unwrap_or_default().to_owned();
+        // Give the listeners time to open every alert stream.
+        tokio::time::sleep(Duration::from_secs(20)).await;
         let page = app
             .health_list(
                 &admin,
                 &siteward_app::HealthQuery {
-                    q: Some(nvr.serial.clone()),
+                    q: Some(serial.clone()),
                     ..Default::default()
                 },
                 None,
@@ -247,14 +314,28 @@ async fn main() -> anyhow::Result<()> {
         if let Some(item) = page.items.first() {
             let id = item.device_id.clone();
             let t = Instant::now();
-            handle.set_fault(Fault::HddError)?;
+            match &fleet {
+                Some(f) => f
+                    .device(&serial)
+                    .expect("the nvr")
+                    .set_fault(Fault::HddError)?,
+                None => {
+                    let port = nvr["control_port"].as_u64().unwrap_or_default();
+                    http.put(format!(
+                        "http://127.0.0.1:{port}/devices/{serial}/faults/hdd_error"
+                    ))
+                    .send()
+                    .await?
+                    .error_for_status()?;
+                }
+            }
             loop {
                 let h = app.device_health(&admin, id.parse()?).await?;
                 if h.level == "abnormal" {
                     println!(
-                        "stream: fault streamed by the device to status change in {} ms ({} alert streams open)",
+                        "stream: fault streamed by the device to status change in {} ms ({} devices listened to)",
                         t.elapsed().as_millis(),
-                        n
+                        added
                     );
                     break;
                 }
@@ -266,7 +347,13 @@ async fn main() -> anyhow::Result<()> {
             }
         }
     }
+    println!("server RSS at the end: {:.0} MiB", rss_mib());
     running.stop().await?;
+    for (mut c, _, file) in children {
+        let _ = c.kill();
+        let _ = c.wait();
+        let _ = std::fs::remove_file(file);
+    }
     Ok(())
 }
 
