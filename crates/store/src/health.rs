@@ -5,16 +5,12 @@
 use crate::db::{Conn, Handle};
 use crate::model::*;
 use crate::repo::Page;
+use crate::repo::parse;
 use crate::{Result, StoreError};
 use siteward_core::health::{Level, Reason};
 use siteward_core::policy::SiteScope;
 use siteward_core::{DeviceId, Millis, SiteId};
 use sqlx::AssertSqlSafe;
-
-fn parse<T: std::str::FromStr>(what: &str, v: &str) -> Result<T> {
-    v.parse()
-        .map_err(|_| StoreError::Corrupt(format!("{what} {v:?}")))
-}
 
 fn reasons(json: &str) -> Result<Vec<Reason>> {
     serde_json::from_str(json).map_err(|e| StoreError::Corrupt(format!("reasons: {e}")))

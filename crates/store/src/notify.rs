@@ -3,18 +3,10 @@
 
 use crate::db::Handle;
 use crate::repo::Page;
+use crate::repo::{parse, parse_opt};
 use crate::{Result, StoreError};
 use siteward_core::notify::ExceptionRule;
 use siteward_core::{CompanyId, DeviceId, Millis, Role, SiteId, UserId};
-
-fn parse<T: std::str::FromStr>(what: &str, v: &str) -> Result<T> {
-    v.parse()
-        .map_err(|_| StoreError::Corrupt(format!("{what} {v:?}")))
-}
-
-fn parse_opt<T: std::str::FromStr>(what: &str, v: Option<String>) -> Result<Option<T>> {
-    v.map(|v| parse(what, &v)).transpose()
-}
 
 fn from_json<T: serde::de::DeserializeOwned>(what: &str, v: &str) -> Result<T> {
     serde_json::from_str(v).map_err(|e| StoreError::Corrupt(format!("{what}: {e}")))

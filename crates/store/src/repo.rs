@@ -17,12 +17,14 @@ pub struct Page<T> {
     pub next_cursor: Option<String>,
 }
 
-fn parse<T: FromStr>(what: &str, v: &str) -> Result<T> {
+/// Reads a stored value back, or says which column held something unreadable.
+pub(crate) fn parse<T: FromStr>(what: &str, v: &str) -> Result<T> {
     v.parse()
         .map_err(|_| StoreError::Corrupt(format!("{what} {v:?}")))
 }
 
-fn parse_opt<T: FromStr>(what: &str, v: Option<String>) -> Result<Option<T>> {
+/// [`parse`] for a nullable column.
+pub(crate) fn parse_opt<T: FromStr>(what: &str, v: Option<String>) -> Result<Option<T>> {
     v.map(|v| parse(what, &v)).transpose()
 }
 

@@ -108,14 +108,13 @@ pub(crate) async fn dashboard(
     let page = s.app.list_sites(&p, None, 200).await?;
     let unassigned = page.items.iter().filter(|v| v.manager_id.is_none()).count();
     let site_count = page.items.len();
-    let mut sites: Vec<SiteRow> = page
+    let sites: Vec<SiteRow> = page
         .items
         .into_iter()
         .rev()
         .take(5)
         .map(|v| row(v, &names))
         .collect();
-    sites.truncate(5);
     let first_name = p
         .user
         .name
