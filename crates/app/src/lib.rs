@@ -38,7 +38,7 @@ pub use image::{LOGO_MAX_BYTES, LOGO_MAX_SIDE};
 pub use inspect::{InspectionRequest, InspectionView};
 pub use notify::{
     NotificationList, NotificationView, RuleInput, RuleList, RuleView, WebhookInput, WebhookView,
-    webhook_signature,
+    smtp_transport, webhook_signature,
 };
 pub use secrets::{MasterKey, SecretError};
 pub use sites::{SiteInput, SitePatch, SiteView};
@@ -63,6 +63,22 @@ pub struct AppConfig {
     pub inspection_concurrency: usize,
     /// How long a health change must last before it is notified, in milliseconds.
     pub notify_hold_ms: i64,
+    /// How often an ongoing, unacknowledged problem is notified again, in
+    /// milliseconds; 0 never.
+    pub renotify_ms: i64,
+    /// Where e-mail goes out; `None`: no e-mail is sent.
+    pub smtp: Option<SmtpConfig>,
+}
+
+/// The SMTP server notifications are sent through.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SmtpConfig {
+    /// `smtp://host:port` (plain, for a relay on this machine or network),
+    /// `smtp://host:port?tls=required` (STARTTLS) or `smtps://host:port` (TLS), with
+    /// optional `user:password@` before the host.
+    pub url: String,
+    /// The sender, such as `Siteward <alerts@example.com>`.
+    pub from: String,
 }
 
 impl Default for AppConfig {
@@ -73,6 +89,8 @@ impl Default for AppConfig {
             inspection_interval_ms: 10 * 60 * 1000,
             inspection_concurrency: 64,
             notify_hold_ms: 60 * 1000,
+            renotify_ms: 4 * 3600 * 1000,
+            smtp: None,
         }
     }
 }

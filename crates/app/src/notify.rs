@@ -4,14 +4,19 @@
 //!
 //! The notifier subscribes to the event bus, so the inspector never waits for it. A
 //! change is told once it has lasted the hold time (flap damping, `core::notify`).
-//! Webhook calls are queued as rows and sent by their own task, HMAC-SHA256 signed,
-//! retried after 1, 2, 4 and 8 s, five tries in all. E-mail is not sent yet: rules
-//! keep their e-mail choice for when SMTP is configured.
+//! What was told of each device is stored, so an ongoing problem nobody acknowledged
+//! is told again at the re-notify interval, and a restart tells nothing twice.
+//! Webhook calls and e-mails (when SMTP is configured) are queued as rows, leased by
+//! the node that sends them, and retried after 1, 2, 4 and 8 s, five tries in all;
+//! webhook calls are HMAC-SHA256 signed.
 
 use crate::audit::Record;
 use crate::events::Event;
-use crate::{App, AppError, Principal, Result, new_uuid};
+use crate::{App, AppError, Principal, Result, SmtpConfig, new_uuid};
 use hmac::{Hmac, Mac};
+use lettre::message::Mailbox;
+use lettre::message::header::ContentType;
+use lettre::{AsyncSmtpTransport, AsyncTransport, Tokio1Executor};
 use rand::RngCore;
 use serde::{Deserialize, Serialize};
 use sha2::Sha256;
@@ -19,7 +24,7 @@ use siteward_core::health::{Exception, Level, Reason};
 use siteward_core::notify::{self, Change, Channels, ExceptionRule, Recipients, Schedule};
 use siteward_core::policy::{Action, authorize};
 use siteward_core::{CompanyId, DeviceId, SiteId, UserId};
-use siteward_store::{Delivery, Notification, Webhook};
+use siteward_store::{Delivery, DeviceAlert, Handle, Notification, Webhook};
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::sync::Arc;
 use std::time::Duration;
@@ -28,6 +33,73 @@ use utoipa::ToSchema;
 
 /// How many times a delivery is tried.
 const MAX_TRIES: i32 = 5;
+/// How long a claimed delivery is reserved for the node sending it.
+const DELIVERY_LEASE_MS: i64 = 60_000;
+/// How often the notifier looks for problems to remind people of, at most.
+const REMINDER_SWEEP_MS: i64 = 5_000;
+
+/// The ways out: one HTTP client for webhooks, and the SMTP transport when configured.
+#[derive(Debug)]
+struct Senders {
+    http: reqwest::Client,
+    smtp: Option<(AsyncSmtpTransport<Tokio1Executor>, Mailbox)>,
+}
+
+impl Senders {
+    fn new(smtp: Option<&SmtpConfig>) -> Result<Self, String> {
+        let http = reqwest::Client::builder()
+            .timeout(Duration::from_secs(10))
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .map_err(|e| e.to_string())?;
+        let smtp = smtp.map(smtp_transport).transpose()?;
+        Ok(Self { http, smtp })
+    }
+
+    async fn email(&self, d: &Delivery) -> Result<(), String> {
+        let Some((transport, from)) = &self.smtp else {
+            return Err("e-mail is not configured (smtp_url)".into());
+        };
+        #[derive(Deserialize)]
+        struct Mail {
+            subject: String,
+            body: String,
+        }
+        let mail: Mail = serde_json::from_str(&d.payload).map_err(|e| e.to_string())?;
+        let to: Mailbox = d
+            .target
+            .parse()
+            .map_err(|e| format!("bad recipient address: {e}"))?;
+        let message = lettre::Message::builder()
+            .from(from.clone())
+            .to(to)
+            .subject(mail.subject)
+            .message_id(Some(format!("<{}@siteward>", d.id)))
+            .header(ContentType::TEXT_PLAIN)
+            .body(mail.body)
+            .map_err(|e| e.to_string())?;
+        transport
+            .send(message)
+            .await
+            .map(|_| ())
+            .map_err(|e| e.to_string())
+    }
+}
+
+/// Checks an SMTP configuration and builds its transport.
+pub fn smtp_transport(
+    c: &SmtpConfig,
+) -> Result<(AsyncSmtpTransport<Tokio1Executor>, Mailbox), String> {
+    let from: Mailbox = c
+        .from
+        .parse()
+        .map_err(|e| format!("smtp_from is not an e-mail address: {e}"))?;
+    let transport = AsyncSmtpTransport::<Tokio1Executor>::from_url(&c.url)
+        .map_err(|e| format!("smtp_url is not usable: {e}"))?
+        .timeout(Some(Duration::from_secs(15)))
+        .build();
+    Ok((transport, from))
+}
 
 /// One notification as its recipient sees it.
 #[derive(Debug, Clone, Serialize, ToSchema)]
@@ -48,6 +120,12 @@ pub struct NotificationView {
     pub created_at: String,
     /// When read, RFC 3339; absent while unread.
     pub read_at: Option<String>,
+    /// `exception` (a new problem), `reminder` (still unacknowledged) or `recovered`.
+    pub kind: String,
+    /// When someone acknowledged the problem, RFC 3339.
+    pub acknowledged_at: Option<String>,
+    /// Who acknowledged it (user id).
+    pub acknowledged_by: Option<String>,
 }
 
 impl From<Notification> for NotificationView {
@@ -61,6 +139,9 @@ impl From<Notification> for NotificationView {
             body: n.body,
             created_at: crate::rfc3339(n.created_at),
             read_at: n.read_at.map(crate::rfc3339),
+            kind: n.kind,
+            acknowledged_at: n.acknowledged_at.map(crate::rfc3339),
+            acknowledged_by: n.acknowledged_by.map(|v| v.to_string()),
         }
     }
 }
@@ -76,7 +157,7 @@ pub struct NotificationList {
     pub unread: i64,
 }
 
-/// An exception rule as the API shows it. Schedules are in UTC.
+/// An exception rule as the API shows it. Hours are in each site's local time.
 #[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct RuleView {
     /// Rule id.
@@ -100,9 +181,9 @@ pub struct RuleView {
     pub webhook: bool,
     /// Days, Monday first.
     pub days: [bool; 7],
-    /// First minute of the day (UTC).
+    /// First minute of the day, in the site's local time.
     pub from_minute: u16,
-    /// Last minute, exclusive (UTC); below `from_minute`: runs past midnight.
+    /// Last minute, exclusive, in the site's local time; below `from_minute`: runs past midnight.
     pub to_minute: u16,
 }
 
@@ -162,10 +243,10 @@ pub struct RuleInput {
     /// Days, Monday first.
     #[serde(default)]
     pub days: Option<[bool; 7]>,
-    /// First minute of the day (UTC).
+    /// First minute of the day, in the site's local time.
     #[serde(default)]
     pub from_minute: Option<u16>,
-    /// Last minute, exclusive (UTC).
+    /// Last minute, exclusive, in the site's local time.
     #[serde(default)]
     pub to_minute: Option<u16>,
 }
@@ -238,49 +319,99 @@ struct Pending {
     reasons: Vec<Reason>,
 }
 
-#[derive(Debug, Default)]
-struct Tracked {
-    /// What was last told, by reason code; `None`: nothing known.
-    told: Option<BTreeMap<String, Exception>>,
-    pending: Option<Pending>,
+/// What one notification says, before it is addressed.
+#[derive(Debug, Clone)]
+struct Message {
+    /// `exception`, `reminder` or `recovered` (notifications), and the webhook type.
+    kind: &'static str,
+    /// The exceptions the rules are matched against (empty: any).
+    exceptions: Vec<Exception>,
+    title: String,
+    body: String,
+}
+
+impl Message {
+    fn problem(kind: &'static str, name: &str, level: Level, reasons: &[Reason]) -> Self {
+        let first = reasons.first().map_or("", |r| r.text.as_str());
+        let more = if reasons.len() > 1 {
+            format!(" (+{} more)", reasons.len() - 1)
+        } else {
+            String::new()
+        };
+        let still = if kind == "reminder" { "Still: " } else { "" };
+        let texts: Vec<&str> = reasons.iter().map(|r| r.text.as_str()).collect();
+        Self {
+            kind,
+            exceptions: reasons.iter().map(|r| r.exception).collect(),
+            title: format!("{still}{name}: {first}{more}"),
+            body: format!("{name} is {}: {}", level.label(), texts.join("; ")),
+        }
+    }
+
+    fn recovered(name: &str, before: &[Reason]) -> Self {
+        Self {
+            kind: "recovered",
+            exceptions: before.iter().map(|r| r.exception).collect(),
+            title: format!("{name} is back to normal"),
+            body: format!("Every exception on {name} has cleared."),
+        }
+    }
+
+    /// The webhook event type.
+    fn event_type(&self) -> &'static str {
+        match self.kind {
+            "recovered" => "device.recovered",
+            "reminder" => "device.exception.reminder",
+            _ => "device.exception",
+        }
+    }
+}
+
+/// The device a message is about.
+#[derive(Debug, Clone, Copy)]
+struct Subject<'a> {
+    company_id: CompanyId,
+    site_id: SiteId,
+    device_id: DeviceId,
+    name: &'a str,
+    level: Level,
+    previous: Level,
+    reasons: &'a [Reason],
 }
 
 /// Notifications.
 impl App {
     /// Runs the notifier until `stop` turns true: follows health changes, tells the
-    /// responsible people once a change has lasted the hold time, and sends queued
-    /// webhook calls from a task of its own.
+    /// responsible people once a change has lasted the hold time, reminds them of
+    /// ongoing problems nobody acknowledged, and sends queued webhook calls and
+    /// e-mails from a task of its own.
+    ///
+    /// What was told is kept in the store (`device_alerts`), written as a
+    /// compare-and-set: after a restart nothing is told twice, and of several nodes
+    /// that saw the same change only one tells it.
     pub async fn run_notifier(self, mut stop: watch::Receiver<bool>) {
         let mut rx = self.inner.events.subscribe();
         let wake = Arc::new(Notify::new());
         tokio::spawn(self.clone().run_deliveries(stop.clone(), wake.clone()));
-        let mut devices: HashMap<DeviceId, Tracked> = HashMap::new();
+        let mut pending: HashMap<DeviceId, Pending> = HashMap::new();
+        let mut next_reminders = self.now();
         loop {
             if *stop.borrow() {
                 break;
             }
             let now = self.now();
-            let next_due = devices
+            let hold = self.inner.config.notify_hold_ms;
+            let next_due = pending
                 .values()
-                .filter_map(|t| t.pending.as_ref())
-                .map(|p| {
-                    p.first_seen
-                        .saturating_add(self.inner.config.notify_hold_ms)
-                })
+                .map(|p| p.first_seen.saturating_add(hold))
                 .min();
             let delay = next_due.map_or(1000, |d| d.saturating_sub(now).clamp(0, 1000));
             tokio::select! {
                 _ = stop.changed() => {}
                 ev = rx.recv() => match ev {
                     Ok(Event::HealthChanged { site_id, device_id, company_id, name, level, previous, reasons, .. }) => {
-                        let t = devices.entry(device_id).or_default();
-                        match notify::change(t.told.as_ref(), previous, &reasons) {
-                            Change::Nothing => t.pending = None,
-                            _ => {
-                                let first_seen = t.pending.as_ref().map_or(self.now(), |p| p.first_seen);
-                                t.pending = Some(Pending { first_seen, company_id, site_id, name, level, previous, reasons });
-                            }
-                        }
+                        let first_seen = pending.get(&device_id).map_or(self.now(), |p| p.first_seen);
+                        pending.insert(device_id, Pending { first_seen, company_id, site_id, name, level, previous, reasons });
                     }
                     Ok(_) => {}
                     Err(broadcast::error::RecvError::Lagged(n)) => {
@@ -291,174 +422,273 @@ impl App {
                 _ = tokio::time::sleep(Duration::from_millis(u64::try_from(delay).unwrap_or(0))) => {}
             }
             let now = self.now();
-            let hold = self.inner.config.notify_hold_ms;
-            for (device, t) in &mut devices {
-                let ready = t
-                    .pending
-                    .as_ref()
-                    .is_some_and(|p| notify::ripe(p.first_seen, hold, now).is_ok());
-                if !ready {
+            let ripe: Vec<DeviceId> = pending
+                .iter()
+                .filter(|(_, p)| notify::ripe(p.first_seen, hold, now).is_ok())
+                .map(|(d, _)| *d)
+                .collect();
+            for device in ripe {
+                let Some(p) = pending.remove(&device) else {
                     continue;
+                };
+                match self.tell_change(device, &p).await {
+                    Ok(true) => wake.notify_one(),
+                    Ok(false) => {}
+                    Err(e) => tracing::warn!(error = %e, device = %device, "notifying failed"),
                 }
-                let Some(p) = t.pending.take() else { continue };
-                let change = notify::change(t.told.as_ref(), p.previous, &p.reasons);
-                let before: Vec<Exception> = t
-                    .told
-                    .as_ref()
-                    .map(|m| m.values().copied().collect())
-                    .unwrap_or_default();
-                if let Err(e) = self.tell(*device, &p, &change, &before, &wake).await {
-                    tracing::warn!(error = %e, device = %device, "notifying failed");
+            }
+            if self.inner.config.renotify_ms > 0 && now >= next_reminders {
+                next_reminders = now + self.inner.config.renotify_ms.clamp(250, REMINDER_SWEEP_MS);
+                match self.send_reminders(now).await {
+                    Ok(true) => wake.notify_one(),
+                    Ok(false) => {}
+                    Err(e) => tracing::warn!(error = %e, "sending reminders failed"),
                 }
-                t.told = Some(
-                    p.reasons
-                        .iter()
-                        .map(|r| (r.code.clone(), r.exception))
-                        .collect(),
-                );
             }
         }
     }
 
-    /// Writes the notifications and queues the deliveries for one change.
-    async fn tell(
-        &self,
-        device: DeviceId,
-        p: &Pending,
-        change: &Change,
-        before: &[Exception],
-        wake: &Notify,
-    ) -> Result<()> {
-        let (exceptions, title, body, kind): (Vec<Exception>, String, String, &str) = match change {
-            Change::Nothing => return Ok(()),
-            Change::Appeared(reasons) => {
-                let first = reasons.first().map_or("", |r| r.text.as_str());
-                let more = if reasons.len() > 1 {
-                    format!(" (+{} more)", reasons.len() - 1)
-                } else {
-                    String::new()
-                };
-                (
-                    reasons.iter().map(|r| r.exception).collect(),
-                    format!("{}: {first}{more}", p.name),
-                    format!(
-                        "{} is {}: {}",
-                        p.name,
-                        p.level.label(),
-                        reasons
-                            .iter()
-                            .map(|r| r.text.as_str())
-                            .collect::<Vec<_>>()
-                            .join("; ")
-                    ),
-                    "device.exception",
-                )
-            }
-            Change::Recovered => (
-                before.to_vec(),
-                format!("{} is back to normal", p.name),
-                format!("Every exception on {} has cleared.", p.name),
-                "device.recovered",
-            ),
-        };
+    /// Compares a lasting change with what was told and tells what is new. Returns
+    /// whether deliveries were queued.
+    async fn tell_change(&self, device: DeviceId, p: &Pending) -> Result<bool> {
         let now = self.now();
         let mut h = self.inner.store.begin().await?;
-        let mut rules = h.exception_rules(p.company_id).await?;
+        let stored = h.device_alert(device).await?;
+        let told: Option<BTreeMap<String, Exception>> = stored.as_ref().map(|a| {
+            a.reasons
+                .iter()
+                .map(|r| (r.code.clone(), r.exception))
+                .collect()
+        });
+        let change = notify::change(told.as_ref(), p.previous, &p.reasons);
+        let before: Vec<Reason> = stored
+            .as_ref()
+            .map(|a| a.reasons.clone())
+            .unwrap_or_default();
+        let same = stored.as_ref().is_some_and(|a| {
+            a.reasons == p.reasons && a.level == p.level.as_str() && a.name == p.name
+        });
+        if change == Change::Nothing && (same || stored.is_none()) {
+            return Ok(false);
+        }
+        let ongoing = stored.as_ref().filter(|a| !a.reasons.is_empty());
+        let alert = DeviceAlert {
+            device_id: device,
+            company_id: p.company_id,
+            site_id: p.site_id,
+            name: p.name.clone(),
+            level: p.level.as_str().to_owned(),
+            reasons: p.reasons.clone(),
+            opened_at: match (&change, ongoing) {
+                (Change::Appeared(_), None) => now,
+                (_, Some(a)) => a.opened_at,
+                (_, None) => now,
+            },
+            last_told_at: match (&change, &stored) {
+                (Change::Nothing, Some(a)) => a.last_told_at,
+                _ => now,
+            },
+            reminders: match (&change, &stored) {
+                (Change::Nothing, Some(a)) => a.reminders,
+                _ => 0,
+            },
+            // Something new reopens an acknowledged problem; a recovery closes it.
+            acknowledged_at: match (&change, &stored) {
+                (Change::Nothing, Some(a)) => a.acknowledged_at,
+                _ => None,
+            },
+            acknowledged_by: match (&change, &stored) {
+                (Change::Nothing, Some(a)) => a.acknowledged_by,
+                _ => None,
+            },
+            version: stored.as_ref().map_or(1, |a| a.version + 1),
+        };
+        if !h
+            .save_device_alert(&alert, stored.as_ref().map(|a| a.version))
+            .await?
+        {
+            // Another node told this change first.
+            return Ok(false);
+        }
+        let message = match &change {
+            Change::Nothing => {
+                h.commit().await?;
+                return Ok(false);
+            }
+            Change::Appeared(_) => Message::problem("exception", &p.name, p.level, &p.reasons),
+            Change::Recovered => Message::recovered(&p.name, &before),
+        };
+        let subject = Subject {
+            company_id: p.company_id,
+            site_id: p.site_id,
+            device_id: device,
+            name: &p.name,
+            level: p.level,
+            previous: p.previous,
+            reasons: &p.reasons,
+        };
+        let queued = self.address(&mut h, &subject, &message, now).await?;
+        h.commit().await?;
+        Ok(queued)
+    }
+
+    /// Reminds the responsible people of ongoing problems nobody acknowledged within
+    /// the re-notify interval. Returns whether deliveries were queued.
+    async fn send_reminders(&self, now: i64) -> Result<bool> {
+        let mut h = self.inner.store.begin().await?;
+        let due = h
+            .claim_reminders(now, now - self.inner.config.renotify_ms, 64)
+            .await?;
+        let mut queued = false;
+        for a in &due {
+            let level: Level = a.level.parse().unwrap_or(Level::Unknown);
+            let message = Message::problem("reminder", &a.name, level, &a.reasons);
+            let subject = Subject {
+                company_id: a.company_id,
+                site_id: a.site_id,
+                device_id: a.device_id,
+                name: &a.name,
+                level,
+                previous: level,
+                reasons: &a.reasons,
+            };
+            queued |= self.address(&mut h, &subject, &message, now).await?;
+        }
+        h.commit().await?;
+        Ok(queued)
+    }
+
+    /// Applies the company's exception rules at the site's local time, writes the
+    /// notifications of the people they name and queues the webhook call and the
+    /// e-mails, all in the caller's transaction. Returns whether deliveries were
+    /// queued.
+    async fn address(
+        &self,
+        h: &mut Handle,
+        s: &Subject<'_>,
+        m: &Message,
+        now: i64,
+    ) -> Result<bool> {
+        let Some(site) = h.site(s.site_id).await? else {
+            return Ok(false);
+        };
+        let mut rules = h.exception_rules(s.company_id).await?;
         if rules.is_empty() {
-            rules = notify::default_rules(p.company_id);
+            rules = notify::default_rules(s.company_id);
         }
         let decision = notify::decide(
             &rules,
-            p.site_id,
-            device,
-            &exceptions,
-            notify::minute_of_week(now),
+            s.site_id,
+            s.device_id,
+            &m.exceptions,
+            notify::local_minute_of_week(now, &site.time_zone),
         );
         if !decision.anyone() {
-            return Ok(());
+            return Ok(false);
         }
         let mut to: BTreeSet<UserId> = BTreeSet::new();
         if decision.site_manager
-            && let Some(m) = h.site(p.site_id).await?.and_then(|s| s.manager_id)
+            && let Some(manager) = site.manager_id
         {
-            to.insert(m);
+            to.insert(manager);
         }
         if decision.installer_admins {
-            to.extend(h.active_admins(p.company_id).await?);
+            to.extend(h.active_admins(s.company_id).await?);
         }
         let mut first_id = None;
+        let mut emails = Vec::new();
         for user_id in to {
             let id = new_uuid().to_string();
             first_id.get_or_insert_with(|| id.clone());
             h.insert_notification(&Notification {
-                id,
-                company_id: p.company_id,
+                id: id.clone(),
+                company_id: s.company_id,
                 user_id,
-                site_id: Some(p.site_id),
-                device_id: Some(device),
-                level: p.level.as_str().to_owned(),
-                title: title.clone(),
-                body: body.clone(),
+                site_id: Some(s.site_id),
+                device_id: Some(s.device_id),
+                level: s.level.as_str().to_owned(),
+                title: m.title.clone(),
+                body: m.body.clone(),
                 created_at: now,
                 read_at: None,
+                kind: m.kind.to_owned(),
+                acknowledged_at: None,
+                acknowledged_by: None,
             })
             .await?;
+            if decision.email
+                && self.inner.config.smtp.is_some()
+                && let Some(user) = h.user(user_id).await?
+                && user.active
+            {
+                emails.push((id, user.email));
+            }
         }
         let mut queued = false;
+        let mut queue =
+            |channel: &str, notification_id: Option<String>, target: String, payload: String| {
+                queued = true;
+                Delivery {
+                    id: new_uuid().to_string(),
+                    company_id: s.company_id,
+                    notification_id,
+                    channel: channel.to_owned(),
+                    target,
+                    payload,
+                    state: "pending".into(),
+                    attempts: 0,
+                    next_attempt_at: now,
+                    last_error: None,
+                    created_at: now,
+                }
+            };
+        let mut deliveries = Vec::new();
         if decision.webhook
-            && let Some(w) = h.webhook(p.company_id).await?
+            && let Some(w) = h.webhook(s.company_id).await?
         {
-            let id = new_uuid().to_string();
-            let payload = serde_json::json!({
-                "id": id,
-                "type": kind,
-                "company_id": p.company_id.to_string(),
-                "site_id": p.site_id.to_string(),
-                "device_id": device.to_string(),
-                "device_name": p.name,
-                "level": p.level.as_str(),
-                "previous": p.previous.as_str(),
-                "title": title,
-                "body": body,
-                "reasons": p.reasons,
+            let mut d = queue("webhook", first_id.clone(), w.url, String::new());
+            d.payload = serde_json::json!({
+                "id": d.id,
+                "type": m.event_type(),
+                "company_id": s.company_id.to_string(),
+                "site_id": s.site_id.to_string(),
+                "site_name": site.name,
+                "device_id": s.device_id.to_string(),
+                "device_name": s.name,
+                "level": s.level.as_str(),
+                "previous": s.previous.as_str(),
+                "title": m.title,
+                "body": m.body,
+                "reasons": s.reasons,
                 "at": crate::rfc3339(now),
-            });
-            h.insert_delivery(&Delivery {
-                id,
-                company_id: p.company_id,
-                notification_id: first_id,
-                channel: "webhook".into(),
-                target: w.url,
-                payload: payload.to_string(),
-                state: "pending".into(),
-                attempts: 0,
-                next_attempt_at: now,
-                last_error: None,
-                created_at: now,
             })
-            .await?;
-            queued = true;
+            .to_string();
+            deliveries.push(d);
         }
-        if decision.email {
-            tracing::debug!("e-mail notifications are not sent: SMTP is not supported yet");
+        for (notification_id, address) in emails {
+            let body = format!(
+                "{}\n\nSite: {}\nDevice: {}\nTime: {}\n\nOpen the portal to see the device and acknowledge the problem.\n",
+                m.body,
+                site.name,
+                s.name,
+                crate::rfc3339(now),
+            );
+            let payload = serde_json::json!({ "subject": m.title, "body": body }).to_string();
+            deliveries.push(queue("email", Some(notification_id), address, payload));
         }
-        h.commit().await?;
-        if queued {
-            wake.notify_one();
+        for d in &deliveries {
+            h.insert_delivery(d).await?;
         }
-        Ok(())
+        Ok(queued)
     }
 
-    /// Sends queued deliveries until `stop` turns true.
+    /// Sends queued deliveries until `stop` turns true. Each batch is leased in the
+    /// store, so several nodes can run this side by side without sending twice.
     async fn run_deliveries(self, mut stop: watch::Receiver<bool>, wake: Arc<Notify>) {
-        let client = match reqwest::Client::builder()
-            .timeout(Duration::from_secs(10))
-            .redirect(reqwest::redirect::Policy::none())
-            .build()
-        {
-            Ok(c) => c,
+        let senders = match Senders::new(self.inner.config.smtp.as_ref()) {
+            Ok(s) => s,
             Err(e) => {
-                tracing::error!(error = %e, "no HTTP client for webhooks");
+                tracing::error!(error = %e, "no sender for notifications");
                 return;
             }
         };
@@ -466,20 +696,26 @@ impl App {
             if *stop.borrow() {
                 break;
             }
-            let due = match self.inner.store.read().await {
-                Ok(mut h) => h.due_deliveries(self.now(), 16).await.unwrap_or_else(|e| {
-                    tracing::warn!(error = %e, "loading due deliveries failed");
-                    Vec::new()
-                }),
-                Err(e) => {
-                    tracing::warn!(error = %e, "store unavailable for deliveries");
-                    Vec::new()
-                }
-            };
-            for d in due {
-                if let Err(e) = self.deliver(&client, d).await {
+            let now = self.now();
+            let claimed = async {
+                let mut h = self.inner.store.begin().await?;
+                let due = h.claim_deliveries(now, now + DELIVERY_LEASE_MS, 16).await?;
+                h.commit().await?;
+                Ok::<_, AppError>(due)
+            }
+            .await
+            .unwrap_or_else(|e| {
+                tracing::warn!(error = %e, "claiming due deliveries failed");
+                Vec::new()
+            });
+            let busy = !claimed.is_empty();
+            for d in claimed {
+                if let Err(e) = self.deliver(&senders, d).await {
                     tracing::warn!(error = %e, "recording a delivery failed");
                 }
+            }
+            if busy {
+                continue;
             }
             tokio::select! {
                 _ = stop.changed() => {}
@@ -490,8 +726,12 @@ impl App {
     }
 
     /// Makes one attempt at a delivery and records the outcome.
-    async fn deliver(&self, client: &reqwest::Client, mut d: Delivery) -> Result<()> {
-        let outcome = self.attempt(client, &d).await;
+    async fn deliver(&self, senders: &Senders, mut d: Delivery) -> Result<()> {
+        let outcome = match d.channel.as_str() {
+            "webhook" => self.attempt_webhook(&senders.http, &d).await,
+            "email" => senders.email(&d).await,
+            other => Err(format!("channel {other} is not supported")),
+        };
         d.attempts += 1;
         let now = self.now();
         match outcome {
@@ -500,7 +740,7 @@ impl App {
                 d.last_error = None;
             }
             Err(e) => {
-                tracing::info!(delivery = %d.id, attempt = d.attempts, error = %e, "webhook delivery failed");
+                tracing::info!(delivery = %d.id, channel = %d.channel, attempt = d.attempts, error = %e, "delivery failed");
                 d.last_error = Some(e);
                 if d.attempts >= MAX_TRIES {
                     d.state = "failed".into();
@@ -515,10 +755,7 @@ impl App {
         Ok(())
     }
 
-    async fn attempt(&self, client: &reqwest::Client, d: &Delivery) -> Result<(), String> {
-        if d.channel != "webhook" {
-            return Err(format!("channel {} is not supported", d.channel));
-        }
+    async fn attempt_webhook(&self, client: &reqwest::Client, d: &Delivery) -> Result<(), String> {
         if !webhook_url_allowed(&d.target) {
             return Err("the webhook URL is not allowed".into());
         }
@@ -551,6 +788,47 @@ impl App {
         } else {
             Err(format!("the receiver answered {}", resp.status()))
         }
+    }
+
+    /// Acknowledges the problem one of my notifications tells of: reminders
+    /// stop until the device changes again, everyone's notifications of it show who
+    /// took it on, and the site's audit log records it.
+    pub async fn acknowledge_notification(
+        &self,
+        p: &Principal,
+        id: &str,
+    ) -> Result<NotificationView> {
+        let now = self.now();
+        let mut h = self.inner.store.begin().await?;
+        let n = h
+            .notification_of(p.user.id, id)
+            .await?
+            .ok_or(AppError::NotFound("notification"))?;
+        let Some(device) = n.device_id else {
+            return Err(AppError::Conflict {
+                code: "notification.not_acknowledgeable",
+                message: "this notification is not about a device problem".into(),
+            });
+        };
+        h.mark_read(p.user.id, id, now).await?;
+        if h.acknowledge_alert(device, p.user.id, now).await? {
+            Record {
+                company_id: Some(n.company_id),
+                site_id: n.site_id,
+                action: "device.alert_acknowledged",
+                summary: format!("{} acknowledged a device problem", p.user.name),
+                detail: serde_json::json!({ "device_id": device.to_string(), "notification_id": id }),
+                by: Some(p),
+            }
+            .write(&mut h, now)
+            .await?;
+        }
+        let n = h
+            .notification_of(p.user.id, id)
+            .await?
+            .ok_or(AppError::NotFound("notification"))?;
+        h.commit().await?;
+        Ok(n.into())
     }
 
     /// My notifications, newest first, and how many are unread.

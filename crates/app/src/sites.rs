@@ -97,11 +97,7 @@ pub struct SitePatch {
 
 /// What the policy needs to know of a site.
 pub(crate) fn facts(s: &Site) -> SiteFacts {
-    SiteFacts {
-        company_id: s.company_id,
-        manager_id: s.manager_id,
-        state: s.state,
-    }
+    SiteFacts::new(s.company_id, s.manager_id, s.state)
 }
 
 /// A site by id, or "site not found".

@@ -50,3 +50,19 @@ id_type!(
     /// A device in a site.
     DeviceId
 );
+id_type!(
+    /// An installer's application for a site authorization.
+    AuthorizationId
+);
+id_type!(
+    /// An invitation of an end user to be a site's owner.
+    InvitationId
+);
+id_type!(
+    /// A company's claim of an existing site by its Site ID.
+    ClaimId
+);
+id_type!(
+    /// An alarm kept for an end user.
+    AlarmId
+);

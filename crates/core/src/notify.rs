@@ -3,8 +3,9 @@
 //! enough to be told.
 //!
 //! Everything here is pure: the app feeds in the rules, the health change and the
-//! time, and acts on the answer. Schedules are in UTC: the site's own time zone is
-//! not applied yet.
+//! time, and acts on the answer. Schedules are in the site's own time zone (from the
+//! IANA database compiled into the binary), so "weekdays 08:00–18:00" follows the
+//! site's clock through daylight-saving changes.
 
 use crate::health::{Exception, Level, Reason};
 use crate::{CompanyId, DeviceId, Millis, SiteId};
@@ -34,7 +35,7 @@ pub struct Channels {
     pub webhook: bool,
 }
 
-/// When a rule applies, in UTC.
+/// When a rule applies, in the site's local time.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Schedule {
     /// The days, Monday first.
@@ -55,7 +56,7 @@ impl Schedule {
         to_minute: MINUTES_PER_DAY,
     };
 
-    /// Whether the schedule covers `minute_of_week` (0 = Monday 00:00 UTC).
+    /// Whether the schedule covers `minute_of_week` (0 = Monday 00:00 local time).
     pub fn covers(&self, minute_of_week: u32) -> bool {
         let day = ((minute_of_week / u32::from(MINUTES_PER_DAY)) % 7) as usize;
         let minute = (minute_of_week % u32::from(MINUTES_PER_DAY)) as u16;
@@ -150,6 +151,20 @@ pub fn minute_of_week(at: Millis) -> u32 {
     // 1970-01-01 was a Thursday: three days after a Monday.
     let shifted = minutes + 3 * i64::from(MINUTES_PER_DAY);
     u32::try_from(shifted.rem_euclid(7 * i64::from(MINUTES_PER_DAY))).unwrap_or(0)
+}
+
+/// The minute of the week of a Unix time on the clock of the time zone `tz` (an IANA
+/// name such as `Europe/Berlin`), Monday 00:00 local time being 0. A name the
+/// database does not know counts as UTC, so a rule never silently stops applying.
+pub fn local_minute_of_week(at: Millis, tz: &str) -> u32 {
+    let zone = jiff::tz::db().get(tz).unwrap_or(jiff::tz::TimeZone::UTC);
+    let Ok(ts) = jiff::Timestamp::from_millisecond(at) else {
+        return minute_of_week(at);
+    };
+    let dt = ts.to_zoned(zone).datetime();
+    let day = u32::try_from(dt.weekday().to_monday_zero_offset()).unwrap_or(0);
+    let minute = u32::try_from(i32::from(dt.hour()) * 60 + i32::from(dt.minute())).unwrap_or(0);
+    day * u32::from(MINUTES_PER_DAY) + minute
 }
 
 /// The rule set of a company that has not written its own: every exception, to the
@@ -315,6 +330,40 @@ mod tests {
             from_minute: from,
             to_minute: to,
         }
+    }
+
+    #[test]
+    fn local_minute_follows_the_site_clock() {
+        // 2026-01-05 was a Monday. 07:30 UTC is 08:30 in Berlin (CET, UTC+1).
+        let monday_0730_utc: Millis = 1_767_598_200_000;
+        assert_eq!(minute_of_week(monday_0730_utc), at(0, 7, 30));
+        assert_eq!(local_minute_of_week(monday_0730_utc, "UTC"), at(0, 7, 30));
+        assert_eq!(
+            local_minute_of_week(monday_0730_utc, "Europe/Berlin"),
+            at(0, 8, 30)
+        );
+        // In summer Berlin is UTC+2: 2026-07-06 (a Monday) 07:30 UTC is 09:30.
+        let summer: Millis = 1_783_323_000_000;
+        assert_eq!(local_minute_of_week(summer, "Europe/Berlin"), at(0, 9, 30));
+        // New York (EST, UTC−5): 02:30 the same Monday; an hour before midnight UTC
+        // it is still Sunday evening there.
+        assert_eq!(
+            local_minute_of_week(monday_0730_utc, "America/New_York"),
+            at(0, 2, 30)
+        );
+        assert_eq!(
+            local_minute_of_week(monday_0730_utc - 8 * 3_600_000, "America/New_York"),
+            at(6, 18, 30)
+        );
+        // An unknown zone counts as UTC.
+        assert_eq!(
+            local_minute_of_week(monday_0730_utc, "Mars/Olympus"),
+            at(0, 7, 30)
+        );
+        // An office-hours rule of a Berlin site applies at 08:30 Berlin time.
+        let office = weekdays(8 * 60, 18 * 60);
+        assert!(office.covers(local_minute_of_week(monday_0730_utc, "Europe/Berlin")));
+        assert!(!office.covers(local_minute_of_week(monday_0730_utc, "UTC")));
     }
 
     #[test]

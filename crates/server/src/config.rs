@@ -7,7 +7,7 @@ use serde::{Deserialize, Serialize};
 use std::path::{Path, PathBuf};
 
 /// The keys of [`Settings`], as `SITEWARD_<KEY>` variables name them.
-const KEYS: [&str; 7] = [
+const KEYS: [&str; 11] = [
     "listen",
     "data_dir",
     "database_url",
@@ -15,6 +15,10 @@ const KEYS: [&str; 7] = [
     "master_key",
     "log_format",
     "notify_hold_secs",
+    "renotify_secs",
+    "smtp_url",
+    "smtp_from",
+    "inspection_interval_secs",
 ];
 
 /// Every setting, with its default.
@@ -38,6 +42,14 @@ pub struct Settings {
     pub inspection_interval_secs: u64,
     /// How long a health change must last before it is notified, in seconds (R-33).
     pub notify_hold_secs: u64,
+    /// How often an ongoing problem nobody acknowledged is notified again, in
+    /// seconds; 0 never (R-33).
+    pub renotify_secs: u64,
+    /// The SMTP server for e-mail notifications (`smtp://`, `smtp://…?tls=required`
+    /// or `smtps://`, optionally with `user:password@`); none: no e-mail.
+    pub smtp_url: Option<String>,
+    /// The sender of e-mail notifications.
+    pub smtp_from: String,
 }
 
 impl Default for Settings {
@@ -51,6 +63,9 @@ impl Default for Settings {
             log_format: "text".into(),
             inspection_interval_secs: 600,
             notify_hold_secs: 60,
+            renotify_secs: 4 * 3600,
+            smtp_url: None,
+            smtp_from: "Siteward <siteward@localhost>".into(),
         }
     }
 }
@@ -138,6 +153,18 @@ inspection_interval_secs = 600
 # How long a health change must last before people are notified, in seconds
 # (flap damping); recoveries are held the same way.
 notify_hold_secs = 60
+
+# How often an ongoing problem nobody acknowledged is notified again, in seconds;
+# 0 never. Acknowledging a notification stops the reminders for that problem.
+renotify_secs = 14400
+
+# E-mail notifications go out through this SMTP server; without it, no e-mail.
+# smtp://host:25 (plain), smtp://host:587?tls=required (STARTTLS), smtps://host:465
+# (TLS); credentials as smtps://user:password@host:465.
+# smtp_url = "smtp://127.0.0.1:25"
+
+# The sender of e-mail notifications.
+smtp_from = "Siteward <siteward@localhost>"
 "#;
 
 #[cfg(test)]

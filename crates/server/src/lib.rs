@@ -8,7 +8,7 @@ pub mod demo;
 
 use anyhow::Context;
 use config::Settings;
-use siteward_app::{App, AppConfig, Clock, MasterKey};
+use siteward_app::{App, AppConfig, Clock, MasterKey, SmtpConfig};
 use siteward_store::Store;
 use std::net::SocketAddr;
 use std::path::Path;
@@ -108,8 +108,19 @@ pub async fn build_app(settings: &Settings, clock: Clock) -> anyhow::Result<App>
         notify_hold_ms: i64::try_from(settings.notify_hold_secs)
             .unwrap_or(60)
             .saturating_mul(1000),
+        renotify_ms: i64::try_from(settings.renotify_secs)
+            .unwrap_or(0)
+            .saturating_mul(1000),
+        smtp: settings.smtp_url.as_ref().map(|url| SmtpConfig {
+            url: url.clone(),
+            from: settings.smtp_from.clone(),
+        }),
         ..AppConfig::default()
     };
+    if let Some(smtp) = &config.smtp {
+        siteward_app::smtp_transport(smtp)
+            .map_err(|e| anyhow::anyhow!("{e} ({})", config::redact_url(&smtp.url)))?;
+    }
     Ok(App::new(store, key, clock, config))
 }
 

@@ -31,7 +31,7 @@ mod repo;
 
 pub use db::{Backend, Handle, Store, StoreError};
 pub use model::*;
-pub use notify::{Delivery, Notification, Webhook};
+pub use notify::{Delivery, DeviceAlert, Notification, Webhook};
 pub use repo::Page;
 
 /// The result of a store operation.

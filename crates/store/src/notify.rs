@@ -1,10 +1,11 @@
 //! Notification queries (R-33): exception rules, the notifications people read, the
 //! company's webhook and the queue of outgoing deliveries.
 
-use crate::db::Handle;
+use crate::db::{Conn, Handle};
 use crate::repo::Page;
 use crate::repo::{parse, parse_opt};
 use crate::{Result, StoreError};
+use siteward_core::health::Reason;
 use siteward_core::notify::ExceptionRule;
 use siteward_core::{CompanyId, DeviceId, Millis, Role, SiteId, UserId};
 
@@ -39,6 +40,12 @@ pub struct Notification {
     pub created_at: Millis,
     /// When its recipient read it.
     pub read_at: Option<Millis>,
+    /// `exception`, `reminder` or `recovered`.
+    pub kind: String,
+    /// When someone acknowledged the problem it tells of.
+    pub acknowledged_at: Option<Millis>,
+    /// Who acknowledged it.
+    pub acknowledged_by: Option<UserId>,
 }
 
 /// A company's webhook.
@@ -121,6 +128,9 @@ struct NotificationRow {
     body: String,
     created_at: i64,
     read_at: Option<i64>,
+    kind: String,
+    acknowledged_at: Option<i64>,
+    acknowledged_by: Option<String>,
 }
 
 impl TryFrom<NotificationRow> for Notification {
@@ -137,6 +147,9 @@ impl TryFrom<NotificationRow> for Notification {
             body: r.body,
             created_at: r.created_at,
             read_at: r.read_at,
+            kind: r.kind,
+            acknowledged_at: r.acknowledged_at,
+            acknowledged_by: parse_opt("user id", r.acknowledged_by)?,
         })
     }
 }
@@ -177,8 +190,8 @@ impl TryFrom<DeliveryRow> for Delivery {
 
 const RULE_COLS: &str =
     "id, company_id, site_id, device_id, exceptions, recipients, channels, schedule";
-const NOTE_COLS: &str =
-    "id, company_id, user_id, site_id, device_id, level, title, body, created_at, read_at";
+const NOTE_COLS: &str = "id, company_id, user_id, site_id, device_id, level, title, body, \
+    created_at, read_at, kind, acknowledged_at, acknowledged_by";
 const DELIVERY_COLS: &str = "id, company_id, notification_id, channel, target, payload, state, \
     attempts, next_attempt_at, last_error, created_at";
 
@@ -264,7 +277,8 @@ impl Handle {
     /// Writes a notification.
     pub async fn insert_notification(&mut self, n: &Notification) -> Result<()> {
         let sql = format!(
-            "INSERT INTO notifications ({NOTE_COLS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)"
+            "INSERT INTO notifications ({NOTE_COLS}) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)"
         );
         on_conn!(self, |c| sqlx::query(sqlx::AssertSqlSafe(sql.as_str()))
             .bind(&n.id)
@@ -277,6 +291,9 @@ impl Handle {
             .bind(&n.body)
             .bind(n.created_at)
             .bind(n.read_at)
+            .bind(&n.kind)
+            .bind(n.acknowledged_at)
+            .bind(n.acknowledged_by.map(|v| v.to_string()))
             .execute(&mut *c)
             .await
             .map(|_| ()))?;
@@ -397,19 +414,38 @@ impl Handle {
         Ok(())
     }
 
-    /// Pending deliveries due by `now`, oldest first.
-    pub async fn due_deliveries(&mut self, now: Millis, limit: i64) -> Result<Vec<Delivery>> {
+    /// Claims up to `limit` pending deliveries due by `now`, oldest first: moves their
+    /// next attempt to `lease_until`, so no other node sends them meanwhile (a node
+    /// that dies mid-send leaves them to be retried when the lease ends).
+    pub async fn claim_deliveries(
+        &mut self,
+        now: Millis,
+        lease_until: Millis,
+        limit: i64,
+    ) -> Result<Vec<Delivery>> {
+        let pick = "SELECT id FROM deliveries WHERE state = 'pending' AND next_attempt_at <= $2 \
+             ORDER BY next_attempt_at, id LIMIT $3";
+        let lock = match self.conn() {
+            Conn::Sqlite(_) => "",
+            Conn::Postgres(_) => " FOR UPDATE SKIP LOCKED",
+        };
         let sql = format!(
-            "SELECT {DELIVERY_COLS} FROM deliveries WHERE state = 'pending' AND next_attempt_at <= $1 \
-             ORDER BY next_attempt_at, id LIMIT $2"
+            "UPDATE deliveries SET next_attempt_at = $1 WHERE id IN ({pick}{lock}) \
+             RETURNING {DELIVERY_COLS}"
         );
         let rows: Vec<DeliveryRow> =
             on_conn!(self, |c| sqlx::query_as(sqlx::AssertSqlSafe(sql.as_str()))
+                .bind(lease_until)
                 .bind(now)
                 .bind(limit)
                 .fetch_all(&mut *c)
                 .await)?;
-        rows.into_iter().map(Delivery::try_from).collect()
+        let mut out: Vec<Delivery> = rows
+            .into_iter()
+            .map(Delivery::try_from)
+            .collect::<Result<_>>()?;
+        out.sort_by(|a, b| a.id.cmp(&b.id));
+        Ok(out)
     }
 
     /// One delivery.
@@ -437,5 +473,209 @@ impl Handle {
             .await
             .map(|_| ()))?;
         Ok(())
+    }
+}
+
+/// What the notifier last told of a device (R-33): the reasons (none: it recovered),
+/// when, how many reminders followed, and who acknowledged it. Shared by every node;
+/// `version` makes each change a compare-and-set, so one node tells each change.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DeviceAlert {
+    /// The device.
+    pub device_id: DeviceId,
+    /// Its company.
+    pub company_id: CompanyId,
+    /// Its site.
+    pub site_id: SiteId,
+    /// Its name when told.
+    pub name: String,
+    /// Its level when told.
+    pub level: String,
+    /// The reasons told; empty once it recovered.
+    pub reasons: Vec<Reason>,
+    /// When the ongoing problem began (first told).
+    pub opened_at: Millis,
+    /// When it was last told (first notification or reminder).
+    pub last_told_at: Millis,
+    /// Reminders sent for the ongoing problem.
+    pub reminders: i32,
+    /// When someone acknowledged it.
+    pub acknowledged_at: Option<Millis>,
+    /// Who.
+    pub acknowledged_by: Option<UserId>,
+    /// Changes so far.
+    pub version: i64,
+}
+
+#[derive(sqlx::FromRow)]
+struct AlertRow {
+    device_id: String,
+    company_id: String,
+    site_id: String,
+    name: String,
+    level: String,
+    reasons: String,
+    opened_at: i64,
+    last_told_at: i64,
+    reminders: i32,
+    acknowledged_at: Option<i64>,
+    acknowledged_by: Option<String>,
+    version: i64,
+}
+
+impl TryFrom<AlertRow> for DeviceAlert {
+    type Error = StoreError;
+    fn try_from(r: AlertRow) -> Result<Self> {
+        Ok(DeviceAlert {
+            device_id: parse("device id", &r.device_id)?,
+            company_id: parse("company id", &r.company_id)?,
+            site_id: parse("site id", &r.site_id)?,
+            reasons: from_json("reasons", &r.reasons)?,
+            acknowledged_by: parse_opt("user id", r.acknowledged_by)?,
+            name: r.name,
+            level: r.level,
+            opened_at: r.opened_at,
+            last_told_at: r.last_told_at,
+            reminders: r.reminders,
+            acknowledged_at: r.acknowledged_at,
+            version: r.version,
+        })
+    }
+}
+
+const ALERT_COLS: &str = "device_id, company_id, site_id, name, level, reasons, opened_at, \
+    last_told_at, reminders, acknowledged_at, acknowledged_by, version";
+
+/// Device alerts.
+impl Handle {
+    /// What was last told of a device.
+    pub async fn device_alert(&mut self, device: DeviceId) -> Result<Option<DeviceAlert>> {
+        let sql = format!("SELECT {ALERT_COLS} FROM device_alerts WHERE device_id = $1");
+        let row: Option<AlertRow> =
+            on_conn!(self, |c| sqlx::query_as(sqlx::AssertSqlSafe(sql.as_str()))
+                .bind(device.to_string())
+                .fetch_optional(&mut *c)
+                .await)?;
+        row.map(DeviceAlert::try_from).transpose()
+    }
+
+    /// Writes `a` (with `a.version` already advanced) if the stored version is still
+    /// `expected` (`None`: no row yet). `false`: another node told this change first.
+    pub async fn save_device_alert(
+        &mut self,
+        a: &DeviceAlert,
+        expected: Option<i64>,
+    ) -> Result<bool> {
+        let reasons = to_json(&a.reasons)?;
+        let sql = format!(
+            "INSERT INTO device_alerts ({ALERT_COLS}) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) \
+             ON CONFLICT (device_id) DO UPDATE SET company_id = excluded.company_id, \
+             site_id = excluded.site_id, name = excluded.name, level = excluded.level, \
+             reasons = excluded.reasons, opened_at = excluded.opened_at, \
+             last_told_at = excluded.last_told_at, reminders = excluded.reminders, \
+             acknowledged_at = excluded.acknowledged_at, \
+             acknowledged_by = excluded.acknowledged_by, version = excluded.version \
+             WHERE device_alerts.version = $13"
+        );
+        let done = on_conn!(self, |c| sqlx::query(sqlx::AssertSqlSafe(sql.as_str()))
+            .bind(a.device_id.to_string())
+            .bind(a.company_id.to_string())
+            .bind(a.site_id.to_string())
+            .bind(&a.name)
+            .bind(&a.level)
+            .bind(&reasons)
+            .bind(a.opened_at)
+            .bind(a.last_told_at)
+            .bind(a.reminders)
+            .bind(a.acknowledged_at)
+            .bind(a.acknowledged_by.map(|v| v.to_string()))
+            .bind(a.version)
+            .bind(expected.unwrap_or(-1))
+            .execute(&mut *c)
+            .await
+            .map(|r| r.rows_affected()))?;
+        Ok(done == 1)
+    }
+
+    /// Claims up to `limit` ongoing, unacknowledged problems last told at or before
+    /// `told_before`: records a reminder at `now` and returns them, each claimed by
+    /// one node only.
+    pub async fn claim_reminders(
+        &mut self,
+        now: Millis,
+        told_before: Millis,
+        limit: i64,
+    ) -> Result<Vec<DeviceAlert>> {
+        let pick = "SELECT device_id FROM device_alerts WHERE acknowledged_at IS NULL \
+             AND reasons <> '[]' AND last_told_at <= $2 ORDER BY last_told_at LIMIT $3";
+        let lock = match self.conn() {
+            Conn::Sqlite(_) => "",
+            Conn::Postgres(_) => " FOR UPDATE SKIP LOCKED",
+        };
+        let sql = format!(
+            "UPDATE device_alerts SET last_told_at = $1, reminders = reminders + 1, \
+             version = version + 1 WHERE device_id IN ({pick}{lock}) RETURNING {ALERT_COLS}"
+        );
+        let rows: Vec<AlertRow> =
+            on_conn!(self, |c| sqlx::query_as(sqlx::AssertSqlSafe(sql.as_str()))
+                .bind(now)
+                .bind(told_before)
+                .bind(limit)
+                .fetch_all(&mut *c)
+                .await)?;
+        rows.into_iter().map(DeviceAlert::try_from).collect()
+    }
+
+    /// Records that `user` acknowledged the device's ongoing problem at `now`: no more
+    /// reminders until it changes, and its notifications show who took it on.
+    /// `false`: there is nothing to acknowledge (recovered, or already acknowledged).
+    pub async fn acknowledge_alert(
+        &mut self,
+        device: DeviceId,
+        user: UserId,
+        now: Millis,
+    ) -> Result<bool> {
+        let done = on_conn!(self, |c| sqlx::query(
+            "UPDATE device_alerts SET acknowledged_at = $1, acknowledged_by = $2, \
+             version = version + 1 \
+             WHERE device_id = $3 AND acknowledged_at IS NULL AND reasons <> '[]'"
+        )
+        .bind(now)
+        .bind(user.to_string())
+        .bind(device.to_string())
+        .execute(&mut *c)
+        .await
+        .map(|r| r.rows_affected()))?;
+        if done == 0 {
+            return Ok(false);
+        }
+        on_conn!(self, |c| sqlx::query(
+            "UPDATE notifications SET acknowledged_at = $1, acknowledged_by = $2 \
+             WHERE device_id = $3 AND acknowledged_at IS NULL AND kind <> 'recovered'"
+        )
+        .bind(now)
+        .bind(user.to_string())
+        .bind(device.to_string())
+        .execute(&mut *c)
+        .await
+        .map(|_| ()))?;
+        Ok(true)
+    }
+
+    /// One of a person's notifications.
+    pub async fn notification_of(
+        &mut self,
+        user: UserId,
+        id: &str,
+    ) -> Result<Option<Notification>> {
+        let sql = format!("SELECT {NOTE_COLS} FROM notifications WHERE id = $1 AND user_id = $2");
+        let row: Option<NotificationRow> =
+            on_conn!(self, |c| sqlx::query_as(sqlx::AssertSqlSafe(sql.as_str()))
+                .bind(id)
+                .bind(user.to_string())
+                .fetch_optional(&mut *c)
+                .await)?;
+        row.map(Notification::try_from).transpose()
     }
 }

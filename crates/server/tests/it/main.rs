@@ -4,6 +4,7 @@
 mod support;
 
 mod accounts;
+mod alert_rules;
 mod bad_input;
 mod browser;
 mod cli;

@@ -18,7 +18,9 @@ use tokio::sync::mpsc;
 
 on_both!(
     faults_and_recoveries_are_notified,
-    notification_rules_are_guarded
+    notification_rules_are_guarded,
+    ongoing_problems_are_reminded_until_acknowledged,
+    two_nodes_tell_a_change_once
 );
 
 const SECRET: &str = "a-webhook-secret-of-some-length";
@@ -104,10 +106,21 @@ async fn wait_for(s: &TestServer, token: &str, n: usize) -> Value {
     }
 }
 
+type Setup = (TestServer, String, String, String, String, Fleet, String);
+
 /// A company with a Site Manager on a site holding one simulated NVR:
 /// (server, admin token, manager token, site id, device id, fleet, serial).
-async fn setup(db: Db) -> (TestServer, String, String, String, String, Fleet, String) {
-    let s = TestServer::start_tuned(db, |st| st.notify_hold_secs = 0).await;
+async fn setup(db: Db) -> Setup {
+    setup_tuned(db, |_| {}).await
+}
+
+/// [`setup`] with more settings changed.
+async fn setup_tuned(db: Db, tune: impl FnOnce(&mut siteward_server::config::Settings)) -> Setup {
+    let s = TestServer::start_tuned(db, |st| {
+        st.notify_hold_secs = 0;
+        tune(st);
+    })
+    .await;
     let fleet = Fleet::start(FleetSpec::parse_mix("nvr=1", 5).expect("mix"))
         .await
         .expect("fleet");
@@ -379,6 +392,280 @@ async fn notification_rules_are_guarded(db: Db) {
     ] {
         assert!(actions.contains(&a), "{a} in {actions:?}");
     }
+    drop(fleet);
+    s.finish().await;
+}
+
+/// One e-mail as the SMTP server received it.
+#[derive(Debug)]
+struct Mail {
+    from: String,
+    to: Vec<String>,
+    data: String,
+}
+
+/// A small SMTP server on 127.0.0.1 (RFC 5321 without extensions): takes every
+/// message and hands it to the test.
+async fn smtp_sink() -> (String, mpsc::UnboundedReceiver<Mail>) {
+    use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
+    let (tx, rx) = mpsc::unbounded_channel();
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
+    let addr = listener.local_addr().expect("addr");
+    tokio::spawn(async move {
+        while let Ok((sock, _)) = listener.accept().await {
+            let tx = tx.clone();
+            tokio::spawn(async move {
+                let (r, mut w) = sock.into_split();
+                let mut lines = BufReader::new(r).lines();
+                let _ = w.write_all(b"220 sink ESMTP\r\n").await;
+                let (mut from, mut to) = (String::new(), Vec::new());
+                while let Ok(Some(line)) = lines.next_line().await {
+                    let upper = line.to_ascii_uppercase();
+                    let reply: &[u8] = if upper.starts_with("EHLO") || upper.starts_with("HELO") {
+                        b"250 sink\r\n"
+                    } else if upper.starts_with("MAIL FROM:") {
+                        from = line[10..].trim().to_owned();
+                        b"250 ok\r\n"
+                    } else if upper.starts_with("RCPT TO:") {
+                        to.push(line[8..].trim().trim_matches(['<', '>']).to_owned());
+                        b"250 ok\r\n"
+                    } else if upper == "DATA" {
+                        let _ = w.write_all(b"354 go on\r\n").await;
+                        let mut data = String::new();
+                        while let Ok(Some(l)) = lines.next_line().await {
+                            if l == "." {
+                                break;
+                            }
+                            data.push_str(&l);
+                            data.push('\n');
+                        }
+                        let _ = tx.send(Mail {
+                            from: std::mem::take(&mut from),
+                            to: std::mem::take(&mut to),
+                            data,
+                        });
+                        b"250 queued\r\n"
+                    } else if upper == "QUIT" {
+                        let _ = w.write_all(b"221 bye\r\n").await;
+                        break;
+                    } else {
+                        b"250 ok\r\n"
+                    };
+                    let _ = w.write_all(reply).await;
+                }
+            });
+        }
+    });
+    (format!("smtp://{addr}"), rx)
+}
+
+/// Collects the e-mails that arrive within `wait`, until `n` have.
+async fn mails(rx: &mut mpsc::UnboundedReceiver<Mail>, n: usize, wait: Duration) -> Vec<Mail> {
+    let mut out = Vec::new();
+    let deadline = tokio::time::Instant::now() + wait;
+    while out.len() < n {
+        match tokio::time::timeout_at(deadline, rx.recv()).await {
+            Ok(Some(m)) => out.push(m),
+            _ => break,
+        }
+    }
+    out
+}
+
+fn kinds(list: &Value) -> Vec<String> {
+    list["items"]
+        .as_array()
+        .expect("items")
+        .iter()
+        .map(|n| n["kind"].as_str().unwrap_or("").to_owned())
+        .collect()
+}
+
+/// an ongoing problem is e-mailed and reminded at the re-notify interval until
+/// someone acknowledges it; acknowledging is recorded, stops the reminders, and
+/// nothing is told twice after a restart.
+async fn ongoing_problems_are_reminded_until_acknowledged(db: Db) {
+    let (smtp, mut inbox) = smtp_sink().await;
+    let (s, admin, sm, site, device, fleet, serial) = setup_tuned(db, |st| {
+        st.renotify_secs = 1;
+        st.smtp_url = Some(smtp.clone());
+        st.smtp_from = "Siteward <alerts@siteward.example>".into();
+    })
+    .await;
+    let dev = fleet.device(&serial).expect("device");
+    dev.set_fault(Fault::HddError).expect("fault");
+    inspect(&s, &admin, "device", Some(&device)).await;
+
+    // The first notification, to both people, in the portal and by e-mail.
+    let list = wait_for(&s, &sm, 1).await;
+    assert_eq!(kinds(&list)[0], "exception", "{list}");
+    let got = mails(&mut inbox, 2, Duration::from_secs(15)).await;
+    let mut to: Vec<String> = got.iter().flat_map(|m| m.to.clone()).collect();
+    to.sort();
+    assert_eq!(to, ["ada@acme.example", "sue@acme.example"], "{got:?}");
+    for m in &got {
+        assert!(m.from.contains("alerts@siteward.example"), "{m:?}");
+        assert!(m.data.contains("Subject: "), "{m:?}");
+        assert!(m.data.contains("Depot"), "the site is named: {m:?}");
+        assert!(
+            m.data.to_lowercase().contains("hdd"),
+            "the reason is told: {m:?}"
+        );
+    }
+
+    // Nobody acknowledged: a reminder follows, in the portal and by e-mail.
+    let list = wait_for(&s, &sm, 2).await;
+    assert_eq!(kinds(&list)[0], "reminder", "{list}");
+    assert!(
+        list["items"][0]["title"]
+            .as_str()
+            .is_some_and(|t| t.starts_with("Still: ")),
+        "{list}"
+    );
+    assert_eq!(mails(&mut inbox, 2, Duration::from_secs(15)).await.len(), 2);
+
+    // The Site Manager acknowledges: recorded on every notification of the problem,
+    // in the site's audit log, and the reminders stop.
+    let id = list["items"][0]["id"].as_str().expect("id").to_owned();
+    let (status, ack) = s
+        .post(
+            &format!("/api/v1/notifications/{id}/acknowledge"),
+            &sm,
+            json!({}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{ack}");
+    assert!(ack["acknowledged_at"].is_string(), "{ack}");
+    assert!(ack["read_at"].is_string(), "acknowledging reads it: {ack}");
+    let (_, theirs) = s.get("/api/v1/notifications", &admin).await;
+    assert!(
+        theirs["items"]
+            .as_array()
+            .expect("items")
+            .iter()
+            .all(|n| n["acknowledged_at"].is_string()),
+        "the admin sees it was taken on: {theirs}"
+    );
+    let (status, _) = s
+        .post(
+            &format!("/api/v1/notifications/{id}/acknowledge"),
+            &admin,
+            json!({}),
+        )
+        .await;
+    assert_eq!(
+        status,
+        StatusCode::NOT_FOUND,
+        "another person's notification"
+    );
+    let (_, audit) = s.get(&format!("/api/v1/sites/{site}/audit"), &admin).await;
+    assert!(
+        audit.to_string().contains("device.alert_acknowledged"),
+        "{audit}"
+    );
+    let settled = s.get("/api/v1/notifications", &sm).await.1["items"]
+        .as_array()
+        .map_or(0, Vec::len);
+    // E-mails of a reminder queued before the acknowledgement may still arrive.
+    let _ = mails(&mut inbox, usize::MAX, Duration::from_millis(1500)).await;
+    tokio::time::sleep(Duration::from_millis(3000)).await;
+    let (_, list) = s.get("/api/v1/notifications", &sm).await;
+    assert_eq!(
+        list["items"].as_array().map(Vec::len),
+        Some(settled),
+        "no reminders after the acknowledgement: {list}"
+    );
+    let quiet = mails(&mut inbox, 1, Duration::from_millis(1000)).await;
+    assert!(quiet.is_empty(), "no reminder e-mails either: {quiet:?}");
+
+    // A restart tells nothing twice: the problem was told and acknowledged.
+    let count = s.get("/api/v1/notifications", &sm).await.1["items"]
+        .as_array()
+        .map_or(0, Vec::len);
+    let s = s.restart().await;
+    inspect(&s, &admin, "device", Some(&device)).await;
+    tokio::time::sleep(Duration::from_millis(2500)).await;
+    let (_, list) = s.get("/api/v1/notifications", &sm).await;
+    assert_eq!(
+        list["items"].as_array().map(Vec::len),
+        Some(count),
+        "{list}"
+    );
+
+    // The recovery is told (and e-mailed); acknowledging it is refused politely.
+    dev.clear_fault(FaultKind::HddError);
+    inspect(&s, &admin, "device", Some(&device)).await;
+    let list = wait_for(&s, &sm, count + 1).await;
+    assert_eq!(kinds(&list)[0], "recovered", "{list}");
+    let recovered = mails(&mut inbox, 2, Duration::from_secs(15)).await;
+    assert!(
+        recovered.iter().any(|m| m.data.contains("back to normal")),
+        "{recovered:?}"
+    );
+    drop(fleet);
+    s.finish().await;
+}
+
+/// What the notifier told is shared through the store: a second node (a second
+/// store on the same database) cannot overwrite a change with a stale view, and of
+/// two nodes claiming the same reminder only one gets it.
+async fn two_nodes_tell_a_change_once(db: Db) {
+    let (s, admin, sm, _site, device, fleet, serial) = setup(db).await;
+    fleet
+        .device(&serial)
+        .expect("device")
+        .set_fault(Fault::HddError)
+        .expect("fault");
+    inspect(&s, &admin, "device", Some(&device)).await;
+    wait_for(&s, &sm, 1).await;
+    let url = s.settings.database_url();
+    let (a, b) = (
+        siteward_store::Store::open(&url).await.expect("node a"),
+        siteward_store::Store::open(&url).await.expect("node b"),
+    );
+    let device_id = device.parse().expect("device id");
+    let told = a
+        .read()
+        .await
+        .expect("conn")
+        .device_alert(device_id)
+        .await
+        .expect("alert")
+        .expect("the problem was recorded as told");
+    assert_eq!(told.reasons.len(), 1, "{told:?}");
+    assert!(told.acknowledged_at.is_none());
+    // A stale view loses; the current one wins once.
+    let mut next = told.clone();
+    next.version += 1;
+    let mut h = b.begin().await.expect("tx");
+    assert!(
+        !h.save_device_alert(&next, Some(told.version - 1))
+            .await
+            .expect("save")
+    );
+    assert!(
+        h.save_device_alert(&next, Some(told.version))
+            .await
+            .expect("save")
+    );
+    assert!(
+        !h.save_device_alert(&next, Some(told.version))
+            .await
+            .expect("save")
+    );
+    h.commit().await.expect("commit");
+    // Both nodes look for reminders at once: one of them sends it.
+    let far = told.last_told_at + 86_400_000;
+    let claim = |store: siteward_store::Store| async move {
+        let mut h = store.begin().await.expect("tx");
+        let got = h.claim_reminders(far, far - 1000, 10).await.expect("claim");
+        h.commit().await.expect("commit");
+        got.len()
+    };
+    let (x, y) = tokio::join!(claim(a.clone()), claim(b.clone()));
+    assert_eq!(x + y, 1, "claimed by exactly one node ({x} + {y})");
     drop(fleet);
     s.finish().await;
 }

@@ -95,6 +95,7 @@ fn api_router() -> OpenApiRouter<AppState> {
         .routes(routes!(health::events))
         .routes(routes!(notifications::list_notifications))
         .routes(routes!(notifications::mark_read))
+        .routes(routes!(notifications::acknowledge))
         .routes(routes!(
             notifications::list_rules,
             notifications::create_rule

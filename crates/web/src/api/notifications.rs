@@ -9,7 +9,9 @@ use axum::Json;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::IntoResponse;
-use siteward_app::{NotificationList, RuleInput, RuleList, RuleView, WebhookInput, WebhookView};
+use siteward_app::{
+    NotificationList, NotificationView, RuleInput, RuleList, RuleView, WebhookInput, WebhookView,
+};
 
 /// My notifications, newest first, with the unread count.
 #[utoipa::path(get, path = "/api/v1/notifications", tag = "notifications", security(("bearer" = [])), params(Pagination),
@@ -22,7 +24,7 @@ pub(crate) async fn list_notifications(
     Ok(Json(s.app.notifications(&p, q.cursor(), q.limit()?).await?))
 }
 
-/// Marks one of my notifications read (acknowledged).
+/// Marks one of my notifications read.
 #[utoipa::path(post, path = "/api/v1/notifications/{id}/read", tag = "notifications", security(("bearer" = [])),
     responses((status = 204), (status = 404, body = Problem)))]
 pub(crate) async fn mark_read(
@@ -32,6 +34,18 @@ pub(crate) async fn mark_read(
 ) -> Result<StatusCode, Problem> {
     s.app.mark_notification_read(&p, &id).await?;
     Ok(StatusCode::NO_CONTENT)
+}
+
+/// Acknowledges the device problem one of my notifications tells of: no more
+/// reminders until the device changes again; the site's audit log records who.
+#[utoipa::path(post, path = "/api/v1/notifications/{id}/acknowledge", tag = "notifications", security(("bearer" = [])),
+    responses((status = 200, body = NotificationView), (status = 404, body = Problem), (status = 409, body = Problem)))]
+pub(crate) async fn acknowledge(
+    State(s): State<AppState>,
+    Auth(p): Auth,
+    Path(id): Path<String>,
+) -> Result<Json<NotificationView>, Problem> {
+    Ok(Json(s.app.acknowledge_notification(&p, &id).await?))
 }
 
 /// The company's exception rules and those in effect (Installer Admin, IT Manager).
@@ -44,7 +58,7 @@ pub(crate) async fn list_rules(
     Ok(Json(s.app.exception_rules(&p).await?))
 }
 
-/// Creates an exception rule (Installer Admin, IT Manager). Schedules are in UTC.
+/// Creates an exception rule (Installer Admin, IT Manager). Hours are in each site's local time.
 #[utoipa::path(post, path = "/api/v1/exception-rules", tag = "notifications", security(("bearer" = [])), request_body = RuleInput,
     responses((status = 201, body = RuleView), (status = 400, body = Problem), (status = 403, body = Problem)))]
 pub(crate) async fn create_rule(

@@ -1,6 +1,7 @@
 //! The installer portal: server-rendered pages (askama), plain HTML forms with CSRF
 //! tokens, a little JavaScript for comfort, and the same use cases as the API.
 
+mod alert_rules;
 mod assets;
 mod company;
 mod devices;
@@ -55,6 +56,26 @@ pub(crate) fn router() -> Router<AppState> {
         .route("/portal/devices/{id}/delete", post(devices::delete))
         .route("/portal/notifications", get(notifications::page))
         .route("/portal/notifications/{id}/read", post(notifications::read))
+        .route(
+            "/portal/notifications/{id}/acknowledge",
+            post(notifications::acknowledge),
+        )
+        .route(
+            "/portal/notifications/rules",
+            get(alert_rules::page).post(alert_rules::create),
+        )
+        .route(
+            "/portal/notifications/rules/{id}",
+            post(alert_rules::update),
+        )
+        .route(
+            "/portal/notifications/rules/{id}/delete",
+            post(alert_rules::delete),
+        )
+        .route(
+            "/portal/notifications/webhook",
+            post(alert_rules::set_webhook),
+        )
         .route("/static/{file}", get(assets::serve))
         .layer(axum::middleware::map_response(security_headers))
 }

@@ -1,5 +1,5 @@
 //! The Notifications page: my notifications, newest first, each marked read
-//! with a small form.
+//! or its problem acknowledged with a small form.
 
 use super::session::CsrfForm;
 use super::{
@@ -57,6 +57,25 @@ pub(crate) async fn read(
     check_csrf(&p, &f.csrf)?;
     Ok(match s.app.mark_notification_read(&p, &id).await {
         Ok(()) => redirect_with(jar, "/portal/notifications", true, "Marked as read."),
+        Err(e) => redirect_with(jar, "/portal/notifications", false, &error_text(e)),
+    })
+}
+
+pub(crate) async fn acknowledge(
+    State(s): State<AppState>,
+    PortalUser(p): PortalUser,
+    jar: CookieJar,
+    Path(id): Path<String>,
+    Form(f): Form<CsrfForm>,
+) -> Result<Response, PageError> {
+    check_csrf(&p, &f.csrf)?;
+    Ok(match s.app.acknowledge_notification(&p, &id).await {
+        Ok(_) => redirect_with(
+            jar,
+            "/portal/notifications",
+            true,
+            "Acknowledged: no more reminders until the device changes again.",
+        ),
         Err(e) => redirect_with(jar, "/portal/notifications", false, &error_text(e)),
     })
 }
