@@ -8,7 +8,7 @@
 
 use serde::Serialize;
 use siteward_core::health::{Level, Reason};
-use siteward_core::{CompanyId, DeviceId, SiteId};
+use siteward_core::{CompanyId, DeviceId, SiteId, UserId};
 use tokio::sync::broadcast;
 
 /// Something that happened, as subscribers see it.
@@ -49,21 +49,79 @@ pub enum Event {
         /// `running` or `done`.
         state: String,
     },
+    /// Hand-over news an end user (and the installer's company) should see at once:
+    /// an invitation sent, withdrawn or answered, an authorization requested,
+    /// answered, cancelled or released, a claim to confirm.
+    HandoverChanged {
+        /// The installer's company concerned, if any.
+        company_id: Option<CompanyId>,
+        /// The site.
+        site_id: SiteId,
+        /// The end user concerned, if any.
+        end_user_id: Option<UserId>,
+        /// What happened, such as `invitation.sent` or `authorization.approved`.
+        what: String,
+        /// The invitation, authorization or claim id.
+        id: String,
+        /// When, RFC 3339.
+        at: String,
+    },
+    /// An alarm of a device of the end user's site, once stored.
+    Alarm {
+        /// The site's managing company, if any.
+        company_id: Option<CompanyId>,
+        /// The site.
+        site_id: SiteId,
+        /// The site's owner, who receives it.
+        owner_id: Option<UserId>,
+        /// The alarm id.
+        id: String,
+        /// The device that raised it.
+        device_id: Option<DeviceId>,
+        /// Its name.
+        device_name: String,
+        /// `intrusion`, `tamper`, `doorbell_pressed`, …
+        kind: String,
+        /// One line for people.
+        text: String,
+        /// When it happened, RFC 3339.
+        at: String,
+    },
 }
 
 impl Event {
-    /// The company the event belongs to (subscribers see only their own).
-    pub fn company_id(&self) -> CompanyId {
+    /// The installer company the event belongs to, if any (installers see only
+    /// their own company's).
+    pub fn company_id(&self) -> Option<CompanyId> {
         match self {
             Event::HealthChanged { company_id, .. }
-            | Event::InspectionProgress { company_id, .. } => *company_id,
+            | Event::InspectionProgress { company_id, .. } => Some(*company_id),
+            Event::HandoverChanged { company_id, .. } | Event::Alarm { company_id, .. } => {
+                *company_id
+            }
         }
+    }
+
+    /// The end user the event is for, if any (end users see only their own).
+    pub fn end_user_id(&self) -> Option<UserId> {
+        match self {
+            Event::HealthChanged { .. } | Event::InspectionProgress { .. } => None,
+            Event::HandoverChanged { end_user_id, .. } => *end_user_id,
+            Event::Alarm { owner_id, .. } => *owner_id,
+        }
+    }
+
+    /// Whether installers see it (alarms are the owner's, R-36).
+    pub fn for_installers(&self) -> bool {
+        !matches!(self, Event::Alarm { .. })
     }
 
     /// The site the event concerns, if any.
     pub fn site_id(&self) -> Option<SiteId> {
         match self {
-            Event::HealthChanged { site_id, .. } => Some(*site_id),
+            Event::HealthChanged { site_id, .. }
+            | Event::HandoverChanged { site_id, .. }
+            | Event::Alarm { site_id, .. } => Some(*site_id),
             Event::InspectionProgress { .. } => None,
         }
     }
@@ -73,6 +131,8 @@ impl Event {
         match self {
             Event::HealthChanged { .. } => "health_changed",
             Event::InspectionProgress { .. } => "inspection_progress",
+            Event::HandoverChanged { .. } => "handover_changed",
+            Event::Alarm { .. } => "alarm",
         }
     }
 }

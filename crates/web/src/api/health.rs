@@ -137,7 +137,13 @@ impl Visibility {
     }
 
     async fn allows(&mut self, e: &Event) -> bool {
-        if Some(e.company_id()) != self.principal.company_id() {
+        if let Actor::EndUser(me) = self.principal.actor {
+            return e.end_user_id() == Some(me);
+        }
+        if !e.for_installers()
+            || e.company_id().is_none()
+            || e.company_id() != self.principal.company_id()
+        {
             return false;
         }
         let (Some(site), Some(_)) = (e.site_id(), &self.sites) else {
