@@ -9,6 +9,7 @@ use rand::RngCore;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use siteward_core::auth_code::{self, AuthCodeRefusal};
+use siteward_core::handover::AppVersion;
 use siteward_core::policy::{Action, Actor, EmployeeFacts, Installer, authorize};
 use siteward_core::site_code::{self, AUTH_CODE_LEN};
 use siteward_core::validate::{self, FieldError};
@@ -28,6 +29,8 @@ pub struct Principal {
     pub csrf_token: String,
     /// The session's token hash (to sign out).
     pub(crate) token_hash: String,
+    /// The client app's version this session signed in with, if it said.
+    pub app_version: Option<AppVersion>,
 }
 
 impl Principal {
@@ -87,6 +90,12 @@ pub struct UserView {
     pub email: String,
     /// Whether the account may sign in.
     pub active: bool,
+    /// An end user's region.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub region: Option<String>,
+    /// The app version last signed in with, if the client said.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub app_version: Option<String>,
     /// When created, RFC 3339.
     pub created_at: String,
 }
@@ -101,6 +110,8 @@ impl From<&User> for UserView {
             name: u.name.clone(),
             email: u.email.clone(),
             active: u.active,
+            region: u.region.as_ref().map(ToString::to_string),
+            app_version: u.app_version.map(|v| v.to_string()),
             created_at: crate::rfc3339(u.created_at),
         }
     }
@@ -170,6 +181,9 @@ pub struct LoginInput {
     pub email: String,
     /// Password.
     pub password: String,
+    /// The client app's version, such as `4.3` (the end-user app sends it; R-8).
+    #[serde(default)]
+    pub app_version: Option<String>,
 }
 
 /// A new employee (`POST /api/v1/employees`).
@@ -362,6 +376,15 @@ impl App {
         address: Option<IpAddr>,
     ) -> Result<(String, Principal)> {
         let email = input.email.trim().to_lowercase();
+        // a version that is no version is the client's mistake, said as such
+        // (an empty one counts as not said).
+        let app_version = match input.app_version.as_deref().map(str::trim) {
+            None | Some("") => None,
+            Some(v) => Some(
+                v.parse::<AppVersion>()
+                    .map_err(|e| AppError::from(e.field_error()))?,
+            ),
+        };
         if email.is_empty() || input.password.is_empty() {
             return Err(AppError::BadCredentials);
         }
@@ -378,7 +401,7 @@ impl App {
             user.as_ref().map(|u| u.password_hash.clone()),
         )
         .await?;
-        let user = match user {
+        let mut user = match user {
             Some(u) if ok => u,
             _ => return Err(AppError::BadCredentials),
         };
@@ -392,20 +415,26 @@ impl App {
             token_hash: token_hash(&token),
             user_id: user.id,
             csrf_token: random_token(),
+            app_version,
             created_at: now,
             expires_at: now + self.inner.config.session_ttl_ms,
         };
-        self.inner
-            .store
-            .read()
-            .await?
-            .insert_session(&session)
-            .await?;
+        let mut h = self.inner.store.begin().await?;
+        h.insert_session(&session).await?;
+        // the account keeps the version last signed in with; a client that
+        // does not say leaves it as it was.
+        if let Some(v) = app_version {
+            h.set_user_app_version(user.id, v, now).await?;
+            user.app_version = Some(v);
+            user.updated_at = now;
+        }
+        h.commit().await?;
         let principal = Principal {
             user,
             actor,
             csrf_token: session.csrf_token,
             token_hash: session.token_hash,
+            app_version,
         };
         // status is refreshed at sign-in, in the background.
         if matches!(principal.actor, Actor::Installer(_))
@@ -440,6 +469,7 @@ impl App {
             user,
             csrf_token: session.csrf_token,
             token_hash: session.token_hash,
+            app_version: session.app_version,
         })
     }
 
@@ -776,6 +806,8 @@ fn account(
         email,
         password_hash,
         active: true,
+        region: None,
+        app_version: None,
         created_at: now,
         updated_at: now,
     }
@@ -783,7 +815,7 @@ fn account(
 
 /// Stores a new account unless its e-mail is taken (checked first, and again by the
 /// unique index should two requests race).
-async fn insert_account(h: &mut Handle, user: &User) -> Result<()> {
+pub(crate) async fn insert_account(h: &mut Handle, user: &User) -> Result<()> {
     if h.user_by_email(&user.email).await?.is_some() {
         return Err(email_taken());
     }

@@ -10,7 +10,7 @@
 use crate::audit::Record;
 use crate::error::Fields;
 use crate::probe::Target;
-use crate::sites::{facts, load_site};
+use crate::sites::{load_site, site_facts};
 use crate::{App, AppError, Principal, Result, new_uuid};
 use serde::{Deserialize, Serialize};
 use siteward_core::compat::{self, DeviceType};
@@ -163,8 +163,12 @@ impl App {
         site_id: SiteId,
         input: AddDevice,
     ) -> Result<DeviceView> {
-        let site = load_site(&mut self.inner.store.read().await?, site_id).await?;
-        authorize(&p.actor, Action::AddDevice(&facts(&site))).map_err(AppError::refused("site"))?;
+        {
+            let mut h = self.inner.store.read().await?;
+            let site = load_site(&mut h, site_id).await?;
+            let facts = site_facts(&mut h, &site, self.now()).await?;
+            authorize(&p.actor, Action::AddDevice(&facts)).map_err(AppError::refused("site"))?;
+        }
         let AddDevice::Ip {
             host: raw_host,
             port,
@@ -222,6 +226,16 @@ impl App {
             });
         }
         let now = self.now();
+        let mut h = self.inner.store.begin().await?;
+        // Asked again in the transaction: the probe took a while, and an
+        // authorization may have lapsed or the site moved meanwhile.
+        h.lock_site(site_id).await?;
+        let site = load_site(&mut h, site_id).await?;
+        authorize(
+            &p.actor,
+            Action::AddDevice(&site_facts(&mut h, &site, now).await?),
+        )
+        .map_err(AppError::refused("site"))?;
         let id = DeviceId(new_uuid());
         let device = Device {
             id,
@@ -255,7 +269,6 @@ impl App {
             updated_at: now,
             serial,
         };
-        let mut h = self.inner.store.begin().await?;
         if let Some(existing) = h.device_by_serial(&device.serial).await? {
             return Err(if existing.company_id == site.company_id {
                 AppError::Conflict {
@@ -319,7 +332,8 @@ impl App {
     ) -> Result<Page<DeviceView>> {
         let mut h = self.inner.store.read().await?;
         let site = load_site(&mut h, site_id).await?;
-        authorize(&p.actor, Action::ViewSite(&facts(&site))).map_err(AppError::refused("site"))?;
+        let facts = site_facts(&mut h, &site, self.now()).await?;
+        authorize(&p.actor, Action::ViewSite(&facts)).map_err(AppError::refused("site"))?;
         let page = h.list_site_devices(site.id, cursor, limit).await?;
         Ok(Page {
             items: page.items.iter().map(DeviceView::from).collect(),
@@ -339,7 +353,7 @@ impl App {
             .store
             .read()
             .await?
-            .list_devices(site_scope(&p.actor), cursor, limit)
+            .list_devices(site_scope(&p.actor), cursor, limit, self.now())
             .await?;
         Ok(Page {
             items: page.items.iter().map(DeviceView::from).collect(),
@@ -355,8 +369,8 @@ impl App {
     ) -> Result<(Device, Site)> {
         let device = h.device(id).await?.ok_or(AppError::NotFound("device"))?;
         let site = load_site(h, device.site_id).await?;
-        authorize(&p.actor, Action::ViewSite(&facts(&site)))
-            .map_err(AppError::refused("device"))?;
+        let facts = site_facts(h, &site, self.now()).await?;
+        authorize(&p.actor, Action::ViewSite(&facts)).map_err(AppError::refused("device"))?;
         Ok((device, site))
     }
 
@@ -369,13 +383,20 @@ impl App {
     }
 
     /// Deletes a device (R-16: before the owner is invited, the Installer Admin and
-    /// the site's Site Manager may).
+    /// the site's Site Manager may; from the invitation on, only the owner, once
+    /// the site is handed over, from the end-user app).
     pub async fn delete_device(&self, p: &Principal, id: DeviceId) -> Result<()> {
         let now = self.now();
         let mut h = self.inner.store.begin().await?;
-        let (device, site) = self.visible_device(&mut h, p, id).await?;
-        authorize(&p.actor, Action::DeleteDevice(&facts(&site)))
-            .map_err(AppError::refused("device"))?;
+        let device = h.device(id).await?.ok_or(AppError::NotFound("device"))?;
+        h.lock_site(device.site_id).await?;
+        let site = load_site(&mut h, device.site_id).await?;
+        // DeleteDevice says, on its own, who may see the site and who may delete.
+        authorize(
+            &p.actor,
+            Action::DeleteDevice(&site_facts(&mut h, &site, now).await?),
+        )
+        .map_err(AppError::refused("device"))?;
         h.delete_device(device.id).await?;
         self.inner.clients.forget(device.id);
         self.inner.devices_changed.notify_one();

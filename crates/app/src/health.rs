@@ -2,9 +2,10 @@
 //! per-site summary, one device's full status and history, and refreshing what a
 //! person sees without making the page wait.
 
-use crate::sites::{facts, load_site};
+use crate::sites::{load_site, site_facts};
 use crate::{App, AppError, Principal, Result};
 use serde::{Deserialize, Serialize};
+use siteward_core::handover::Permission;
 use siteward_core::health::{Level, Observation, Reason};
 use siteward_core::policy::{Action, authorize, site_scope};
 use siteward_core::{DeviceId, DeviceType, SiteId};
@@ -228,12 +229,17 @@ impl App {
         limit: u32,
     ) -> Result<Page<HealthItem>> {
         let filter = q.filter()?;
-        let page = self
-            .inner
-            .store
-            .read()
-            .await?
-            .health_list(site_scope(&p.actor), &filter, cursor, limit)
+        let now = self.now();
+        let mut h = self.inner.store.read().await?;
+        // Asked for one site: say so when its health is not the company's to see
+        // rather than answer with an empty list.
+        if let Some(site_id) = filter.site_id {
+            let site = load_site(&mut h, site_id).await?;
+            let facts = site_facts(&mut h, &site, now).await?;
+            authorize(&p.actor, Action::ViewHealth(&facts)).map_err(AppError::refused("site"))?;
+        }
+        let page = h
+            .health_list(site_scope(&p.actor), &filter, cursor, limit, now)
             .await?;
         Ok(Page {
             items: page.items.into_iter().map(HealthItem::from).collect(),
@@ -248,7 +254,7 @@ impl App {
             .store
             .read()
             .await?
-            .health_summary(site_scope(&p.actor))
+            .health_summary(site_scope(&p.actor), self.now())
             .await?;
         let mut by_site: BTreeMap<SiteId, SiteHealth> = BTreeMap::new();
         let mut worst_rank: BTreeMap<SiteId, u8> = BTreeMap::new();
@@ -284,8 +290,16 @@ impl App {
         let mut h = self.inner.store.read().await?;
         let device = h.device(id).await?.ok_or(AppError::NotFound("device"))?;
         let site = load_site(&mut h, device.site_id).await?;
-        authorize(&p.actor, Action::ViewSite(&facts(&site)))
-            .map_err(AppError::refused("device"))?;
+        let facts = site_facts(&mut h, &site, self.now()).await?;
+        authorize(
+            &p.actor,
+            Action::Operate {
+                site: &facts,
+                permission: Permission::HealthMonitoring,
+                device: Some(device.id),
+            },
+        )
+        .map_err(AppError::refused("device"))?;
         let record = h.health(id).await?;
         let history = h.health_history(id, 50).await?;
         let obs: Observation = record

@@ -9,12 +9,13 @@
 //! report progress.
 
 use crate::events::Event;
-use crate::sites::{facts, load_site};
+use crate::sites::{load_site, site_facts};
 use crate::{App, AppError, Principal, Result, new_uuid};
 use rand::Rng;
 use serde::{Deserialize, Serialize};
+use siteward_core::handover::Permission;
 use siteward_core::health::{self, Level, Reason};
-use siteward_core::policy::{Action, authorize, site_scope};
+use siteward_core::policy::{Action, Rule, authorize, collects_health, site_scope};
 use siteward_core::{DeviceId, SiteId};
 use siteward_isapi::{Client, Credentials, HttpConfig};
 use siteward_store::{Device, HealthChange, HealthRecord, Inspection};
@@ -155,6 +156,22 @@ impl App {
             .await?
             .ok_or(AppError::NotFound("device"))?;
         let started = self.now();
+        {
+            // a handed-over site's health is collected only while its company
+            // holds the health-monitoring permission for the device; otherwise the
+            // device is looked at again an interval later (an approval makes it
+            // due at once).
+            let mut h = self.inner.store.read().await?;
+            let site = load_site(&mut h, device.site_id).await?;
+            let facts = site_facts(&mut h, &site, started).await?;
+            if !collects_health(&facts, Some(device.id)) {
+                h.make_due(id, started + self.inner.config.inspection_interval_ms)
+                    .await?;
+                return Err(AppError::Forbidden(Rule::AuthorizationRequired(
+                    Permission::HealthMonitoring,
+                )));
+            }
+        }
         let client = self.inner.clients.get(self, &device)?;
         let obs = crate::observe::observe(&client, device.device_type).await;
         let verdict = health::assess(device.device_type, &obs);
@@ -316,22 +333,33 @@ impl App {
         req: InspectionRequest,
     ) -> Result<InspectionView> {
         let company_id = p.company_id().ok_or(AppError::NotFound("company"))?;
+        let now = self.now();
         let mut h = self.inner.store.read().await?;
         let ids: Vec<DeviceId> = match (req.scope.as_str(), req.id.as_deref()) {
-            ("all", None) => h.device_ids(site_scope(&p.actor), None).await?,
+            ("all", None) => h.device_ids(site_scope(&p.actor), None, now).await?,
             ("site", Some(raw)) => {
                 let site_id: SiteId = raw.parse().map_err(|_| AppError::NotFound("site"))?;
                 let site = load_site(&mut h, site_id).await?;
-                authorize(&p.actor, Action::ViewSite(&facts(&site)))
+                let facts = site_facts(&mut h, &site, now).await?;
+                authorize(&p.actor, Action::ViewHealth(&facts))
                     .map_err(AppError::refused("site"))?;
-                h.device_ids(site_scope(&p.actor), Some(site.id)).await?
+                h.device_ids(site_scope(&p.actor), Some(site.id), now)
+                    .await?
             }
             ("device", Some(raw)) => {
                 let id: DeviceId = raw.parse().map_err(|_| AppError::NotFound("device"))?;
                 let device = h.device(id).await?.ok_or(AppError::NotFound("device"))?;
                 let site = load_site(&mut h, device.site_id).await?;
-                authorize(&p.actor, Action::ViewSite(&facts(&site)))
-                    .map_err(AppError::refused("device"))?;
+                let facts = site_facts(&mut h, &site, now).await?;
+                authorize(
+                    &p.actor,
+                    Action::Operate {
+                        site: &facts,
+                        permission: Permission::HealthMonitoring,
+                        device: Some(device.id),
+                    },
+                )
+                .map_err(AppError::refused("device"))?;
                 vec![device.id]
             }
             ("all", Some(_)) => return Err(AppError::invalid("id", "is not used with scope all")),
@@ -343,7 +371,6 @@ impl App {
             }
             _ => return Err(AppError::invalid("scope", "must be device, site or all")),
         };
-        let now = self.now();
         let mut inspection = Inspection {
             id: new_uuid().to_string(),
             company_id,

@@ -5,12 +5,15 @@
 //! thin translators, so no rule is written twice.
 
 mod accounts;
+mod alarms;
 mod audit;
 pub mod clock;
 mod company;
 mod devices;
+mod end_users;
 mod error;
 pub mod events;
+mod handover;
 mod health;
 mod image;
 mod inspect;
@@ -27,12 +30,22 @@ pub use accounts::{
     EmployeeChange, LoginInput, NewEmployee, Principal, Registration, RegistrationAdmin,
     RegistrationCompany, RegistrationInput, UserView,
 };
+pub use alarms::{AlarmList, AlarmView, alarm_kind};
 pub use audit::AuditView;
 pub use clock::{Clock, rfc3339};
 pub use company::{CompanyInput, CompanyView};
 pub use devices::{AddDevice, DeviceView};
+pub use end_users::{
+    ClientView, DEFAULT_REGIONS, EndUserSignUp, EndUserView, InstallerView, MyDeviceView,
+    MySiteView, MySites,
+};
 pub use error::AppError;
 pub use events::{Event, EventBus};
+pub use handover::{
+    AcceptInput, ApproveInput, AuthorizationInput, AuthorizationSummary, AuthorizationView,
+    ClaimInput, ClaimView, InvitationInput, InvitationList, InvitationSummary, InvitationView,
+    OwnerView, RequestView,
+};
 pub use health::{DeviceHealthView, HealthItem, HealthQuery, SiteHealth};
 pub use image::{LOGO_MAX_BYTES, LOGO_MAX_SIDE};
 pub use inspect::{InspectionRequest, InspectionView};
@@ -68,6 +81,9 @@ pub struct AppConfig {
     pub renotify_ms: i64,
     /// Where e-mail goes out; `None`: no e-mail is sent.
     pub smtp: Option<SmtpConfig>,
+    /// Hand-over: the oldest end-user app that handles invitations and how
+    /// long an invitation waits for an answer.
+    pub handover: siteward_core::handover::HandoverSettings,
 }
 
 /// The SMTP server notifications are sent through.
@@ -91,6 +107,7 @@ impl Default for AppConfig {
             notify_hold_ms: 60 * 1000,
             renotify_ms: 4 * 3600 * 1000,
             smtp: None,
+            handover: siteward_core::handover::HandoverSettings::default(),
         }
     }
 }

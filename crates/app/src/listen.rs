@@ -3,7 +3,8 @@
 //! tamper, a camera disconnecting from its NVR, a recording failure) makes the
 //! device due at once, so the change shows within seconds instead of at the next
 //! round. A stream that breaks also makes the device due: the inspection decides
-//! whether it is offline. The inspection stays the one source of truth.
+//! whether it is offline. The inspection stays the one source of truth. Events that
+//! are alarms go to alarm intake (`app::alarms`) on the way.
 
 use crate::App;
 use futures::StreamExt;
@@ -104,6 +105,11 @@ impl App {
                             };
                             match item {
                                 Some(Ok(StreamItem::Event(e))) => {
+                                    if crate::alarms::alarm_kind(&e).is_some()
+                                        && let Err(err) = self.take_device_event(id, &e).await
+                                    {
+                                        tracing::warn!(device = %id, error = %err, "keeping an alarm failed");
+                                    }
                                     let kind = e.effective_type();
                                     if !affects_health(&kind) {
                                         continue;

@@ -1,16 +1,26 @@
 //! Sites and their Site Manager, and each site's audit log.
+//!
+//! Every site operation asks the policy with the site's facts *now*
+//! ([`site_facts`]): its effective hand-over state, its owner, its managing
+//! company and — once handed over — what that company's authorizations in force
+//! let it do. So an installer's view, edit, devices, health and audit of a
+//! handed-over site stop the moment the authorization lapses, and say which
+//! permission is missing.
 
 use crate::accounts::load_employee;
 use crate::audit::{AuditView, Record};
 use crate::error::Fields;
+use crate::handover::{AuthorizationSummary, InvitationSummary, OwnerView};
 use crate::{App, AppError, Principal, Result, new_uuid};
 use rand::RngCore;
 use serde::{Deserialize, Serialize};
+use siteward_core::handover::{Access, Authorization, Invitation};
 use siteward_core::policy::{Action, Actor, SiteFacts, authorize, site_scope};
 use siteward_core::site_code::{self, SITE_CODE_LEN};
 use siteward_core::validate;
 use siteward_core::{Role, SiteId, SiteState, UserId};
 use siteward_store::{Handle, Page, Site};
+use std::collections::HashMap;
 use utoipa::ToSchema;
 
 /// A site as the API shows it.
@@ -32,19 +42,45 @@ pub struct SiteView {
     pub company_id: String,
     /// The Site Manager's employee id.
     pub manager_id: Option<String>,
-    /// The Site Owner (an end user), once invited.
-    pub owner: Option<String>,
-    /// `managed`, `owner_invited` or `handed_over`.
+    /// The Site Owner (an end user), once the site is handed over.
+    pub owner: Option<OwnerView>,
+    /// `managed`, `owner_invited` or `handed_over`, as of now (an invitation that
+    /// ran out unanswered leaves the site `managed`).
     #[schema(value_type = String)]
     pub state: SiteState,
+    /// The site's latest owner invitation with its state — `pending`, `accepted`,
+    /// `declined`, `withdrawn` or `expired` (installers only; ).
+    pub invitation: Option<InvitationSummary>,
+    /// Your company's latest authorization on the site with its state now
+    /// (installers only, handed-over sites; R-10).
+    pub authorization: Option<AuthorizationSummary>,
     /// When created, RFC 3339.
     pub created_at: String,
     /// When last changed, RFC 3339.
     pub updated_at: String,
 }
 
-impl From<&Site> for SiteView {
-    fn from(s: &Site) -> Self {
+/// The hand-over side of a site, loaded with it for its view.
+#[derive(Debug, Default)]
+pub(crate) struct HandoverOf {
+    /// The site's latest owner invitation.
+    pub(crate) invitation: Option<Invitation>,
+    /// The site's authorizations, oldest first.
+    pub(crate) authorizations: Vec<Authorization>,
+    /// The owner's name.
+    pub(crate) owner_name: Option<String>,
+}
+
+impl SiteView {
+    /// The view of `s` for `p` at `now`.
+    pub(crate) fn of(s: &Site, ho: &HandoverOf, p: &Principal, now: i64) -> Self {
+        let company = p.company_id();
+        let latest_auth = company.and_then(|c| {
+            ho.authorizations
+                .iter()
+                .filter(|a| a.company_id == c)
+                .max_by_key(|a| a.id)
+        });
         Self {
             id: s.id.to_string(),
             site_code: s.site_code.clone(),
@@ -54,8 +90,15 @@ impl From<&Site> for SiteView {
             region: s.region.to_string(),
             company_id: s.company_id.to_string(),
             manager_id: s.manager_id.map(|m| m.to_string()),
-            owner: None,
-            state: s.state,
+            owner: s.owner_id.map(|id| OwnerView {
+                id: id.to_string(),
+                name: ho.owner_name.clone().unwrap_or_default(),
+            }),
+            state: effective_state(s, ho.invitation.as_ref(), now),
+            invitation: company
+                .and(ho.invitation.as_ref())
+                .map(|i| InvitationSummary::of(i, now)),
+            authorization: latest_auth.map(|a| AuthorizationSummary::of(a, now)),
             created_at: crate::rfc3339(s.created_at),
             updated_at: crate::rfc3339(s.updated_at),
         }
@@ -95,9 +138,108 @@ pub struct SitePatch {
     pub time_zone: Option<String>,
 }
 
-/// What the policy needs to know of a site.
-pub(crate) fn facts(s: &Site) -> SiteFacts {
-    SiteFacts::new(s.company_id, s.manager_id, s.state)
+/// The site's hand-over state at `now`: as stored, except that an owner
+/// invitation that ran out unanswered leaves the site managed again, whether
+/// or not that has been written down yet.
+pub(crate) fn effective_state(s: &Site, latest: Option<&Invitation>, now: i64) -> SiteState {
+    match (s.state, latest) {
+        (SiteState::OwnerInvited, Some(i)) => i.site_state_at(now),
+        (state, _) => state,
+    }
+}
+
+/// What the policy needs to know of a site at `now`, from the site, its latest
+/// invitation and its authorizations: the effective state, the owner, the managing
+/// company (none once it removed the site from its list, R-11) and, handed over,
+/// what that company may do now.
+pub(crate) fn facts_at(
+    s: &Site,
+    latest: Option<&Invitation>,
+    authorizations: &[Authorization],
+    now: i64,
+) -> SiteFacts {
+    let state = effective_state(s, latest, now);
+    let mut f = SiteFacts::new(s.company_id, s.manager_id, state).with_owner(s.owner_id);
+    if state == SiteState::HandedOver {
+        f = f.with_access(Access::at(s.id, s.company_id, authorizations, now));
+    }
+    f.company_id = s.managing_company();
+    f
+}
+
+/// [`facts_at`], loading what it needs: the latest invitation of an invited site,
+/// the authorizations of a handed-over one.
+pub(crate) async fn site_facts(h: &mut Handle, s: &Site, now: i64) -> Result<SiteFacts> {
+    let latest = match s.state {
+        SiteState::OwnerInvited => h.latest_invitation(s.id).await?,
+        _ => None,
+    };
+    let authorizations = match s.state {
+        SiteState::HandedOver => h.site_authorizations(s.id).await?,
+        _ => Vec::new(),
+    };
+    Ok(facts_at(s, latest.as_ref(), &authorizations, now))
+}
+
+/// The hand-over side of each of these sites, in a few queries.
+pub(crate) async fn handover_of(
+    h: &mut Handle,
+    sites: &[Site],
+) -> Result<HashMap<SiteId, HandoverOf>> {
+    let ids: Vec<SiteId> = sites.iter().map(|s| s.id).collect();
+    let owners: Vec<UserId> = sites.iter().filter_map(|s| s.owner_id).collect();
+    let names = h.user_names(&owners).await?;
+    let mut out: HashMap<SiteId, HandoverOf> = sites
+        .iter()
+        .map(|s| {
+            let owner_name = s.owner_id.and_then(|o| names.get(&o).cloned());
+            (
+                s.id,
+                HandoverOf {
+                    owner_name,
+                    ..HandoverOf::default()
+                },
+            )
+        })
+        .collect();
+    for i in h.latest_invitations(&ids).await? {
+        if let Some(e) = out.get_mut(&i.site_id) {
+            e.invitation = Some(i);
+        }
+    }
+    for a in h.authorizations_of_sites(&ids).await? {
+        if let Some(e) = out.get_mut(&a.site_id) {
+            e.authorizations.push(a);
+        }
+    }
+    Ok(out)
+}
+
+/// The views of these sites for `p` at `now`.
+pub(crate) async fn site_views(
+    h: &mut Handle,
+    p: &Principal,
+    sites: &[Site],
+    now: i64,
+) -> Result<Vec<SiteView>> {
+    let ho = handover_of(h, sites).await?;
+    Ok(sites
+        .iter()
+        .map(|s| SiteView::of(s, ho.get(&s.id).unwrap_or(&HandoverOf::default()), p, now))
+        .collect())
+}
+
+/// The view of one site for `p` at `now`.
+pub(crate) async fn site_view(
+    h: &mut Handle,
+    p: &Principal,
+    s: &Site,
+    now: i64,
+) -> Result<SiteView> {
+    let mut views = site_views(h, p, std::slice::from_ref(s), now).await?;
+    views
+        .pop()
+        .ok_or_else(|| AppError::Internal("a site without a view".into()))
 }
 
 /// A site by id, or "site not found".
@@ -106,31 +248,35 @@ pub(crate) async fn load_site(h: &mut Handle, id: SiteId) -> Result<Site> {
 }
 
 impl App {
-    /// A page of the sites the person may see.
+    /// A page of the sites the person may see: their cards, which an installer
+    /// sees after hand-over too, authorized or not, so as to apply for an
+    /// authorization or remove the site (`ViewSiteSummary`; ).
     pub async fn list_sites(
         &self,
         p: &Principal,
         cursor: Option<&str>,
         limit: u32,
     ) -> Result<Page<SiteView>> {
-        let page = self
-            .inner
-            .store
-            .read()
-            .await?
-            .list_sites(site_scope(&p.actor), cursor, limit)
-            .await?;
+        let now = self.now();
+        let mut h = self.inner.store.read().await?;
+        let page = h.list_sites(site_scope(&p.actor), cursor, limit).await?;
         Ok(Page {
-            items: page.items.iter().map(SiteView::from).collect(),
+            items: site_views(&mut h, p, &page.items, now).await?,
             next_cursor: page.next_cursor,
         })
     }
 
-    /// One site.
+    /// One site (handed over, an installer needs the site-information permission).
     pub async fn get_site(&self, p: &Principal, id: SiteId) -> Result<SiteView> {
-        let site = load_site(&mut self.inner.store.read().await?, id).await?;
-        authorize(&p.actor, Action::ViewSite(&facts(&site))).map_err(AppError::refused("site"))?;
-        Ok(SiteView::from(&site))
+        let now = self.now();
+        let mut h = self.inner.store.read().await?;
+        let site = load_site(&mut h, id).await?;
+        authorize(
+            &p.actor,
+            Action::ViewSite(&site_facts(&mut h, &site, now).await?),
+        )
+        .map_err(AppError::refused("site"))?;
+        site_view(&mut h, p, &site, now).await
     }
 
     /// Creates a site with a fresh Site ID in the company's region.
@@ -163,6 +309,8 @@ impl App {
             region: company.region,
             manager_id: None,
             state: SiteState::Managed,
+            owner_id: None,
+            released_at: None,
             created_at: now,
             updated_at: now,
         };
@@ -178,7 +326,7 @@ impl App {
                 authorize(
                     &p.actor,
                     Action::AssignManager {
-                        site: &facts(&site),
+                        site: &facts_at(&site, None, &[], now),
                         manager: Some(&mf),
                     },
                 )
@@ -197,8 +345,9 @@ impl App {
         }
         .write(&mut h, now)
         .await?;
+        let view = site_view(&mut h, p, &site, now).await?;
         h.commit().await?;
-        Ok(SiteView::from(&site))
+        Ok(view)
     }
 
     async fn free_site_code(&self, h: &mut Handle) -> Result<String> {
@@ -223,8 +372,13 @@ impl App {
     ) -> Result<SiteView> {
         let now = self.now();
         let mut h = self.inner.store.begin().await?;
+        h.lock_site(id).await?;
         let mut site = load_site(&mut h, id).await?;
-        authorize(&p.actor, Action::EditSite(&facts(&site))).map_err(AppError::refused("site"))?;
+        authorize(
+            &p.actor,
+            Action::EditSite(&site_facts(&mut h, &site, now).await?),
+        )
+        .map_err(AppError::refused("site"))?;
         let mut f = Fields::default();
         let mut changed = serde_json::Map::new();
         if let Some(name) = &patch.name {
@@ -250,7 +404,7 @@ impl App {
         }
         f.finish()?;
         if changed.is_empty() {
-            return Ok(SiteView::from(&site));
+            return site_view(&mut h, p, &site, now).await;
         }
         site.updated_at = now;
         h.update_site(&site).await?;
@@ -269,17 +423,25 @@ impl App {
         }
         .write(&mut h, now)
         .await?;
+        let view = site_view(&mut h, p, &site, now).await?;
         h.commit().await?;
-        Ok(SiteView::from(&site))
+        Ok(view)
     }
 
-    /// Deletes a site (Installer Admin or IT Manager). Its audit log stays.
+    /// Deletes a site (Installer Admin or IT Manager). Its audit log stays. A
+    /// handed-over site is the owner's: "deleting" it removes it from the company's
+    /// list only ([`App::remove_site_from_list`], R-11).
     pub async fn delete_site(&self, p: &Principal, id: SiteId) -> Result<()> {
         let now = self.now();
         let mut h = self.inner.store.begin().await?;
+        h.lock_site(id).await?;
         let site = load_site(&mut h, id).await?;
-        authorize(&p.actor, Action::DeleteSite(&facts(&site)))
-            .map_err(AppError::refused("site"))?;
+        let facts = site_facts(&mut h, &site, now).await?;
+        if facts.is_handed_over() {
+            drop(h);
+            return self.remove_site_from_list(p, id).await;
+        }
+        authorize(&p.actor, Action::DeleteSite(&facts)).map_err(AppError::refused("site"))?;
         h.delete_site(site.id).await?;
         Record {
             company_id: Some(site.company_id),
@@ -307,29 +469,31 @@ impl App {
     ) -> Result<SiteView> {
         let now = self.now();
         let mut h = self.inner.store.begin().await?;
+        h.lock_site(id).await?;
         let mut site = load_site(&mut h, id).await?;
         let target = match manager {
             Some(m) => Some(load_employee(&mut h, m).await?),
             None => None,
         };
+        let facts = site_facts(&mut h, &site, now).await?;
         authorize(
             &p.actor,
             Action::AssignManager {
-                site: &facts(&site),
+                site: &facts,
                 manager: target.as_ref().map(|(_, f)| f),
             },
         )
         .map_err(|r| match (r, target.is_some()) {
             // The site was visible (checked first), so a hidden manager is the unknown one.
             (siteward_core::policy::Refusal::NotFound, true)
-                if authorize(&p.actor, Action::ViewSite(&facts(&site))).is_ok() =>
+                if authorize(&p.actor, Action::ViewSiteSummary(&facts)).is_ok() =>
             {
                 AppError::NotFound("employee")
             }
             (r, _) => AppError::refused("site")(r),
         })?;
         if site.manager_id == manager {
-            return Ok(SiteView::from(&site));
+            return site_view(&mut h, p, &site, now).await;
         }
         let previous = site.manager_id;
         site.manager_id = manager;
@@ -349,8 +513,9 @@ impl App {
         }
         .write(&mut h, now)
         .await?;
+        let view = site_view(&mut h, p, &site, now).await?;
         h.commit().await?;
-        Ok(SiteView::from(&site))
+        Ok(view)
     }
 
     /// A page of the site's audit log, newest first.
@@ -361,10 +526,14 @@ impl App {
         cursor: Option<&str>,
         limit: u32,
     ) -> Result<Page<AuditView>> {
+        let now = self.now();
         let mut h = self.inner.store.read().await?;
         let site = load_site(&mut h, id).await?;
-        authorize(&p.actor, Action::ViewSiteAudit(&facts(&site)))
-            .map_err(AppError::refused("site"))?;
+        authorize(
+            &p.actor,
+            Action::ViewSiteAudit(&site_facts(&mut h, &site, now).await?),
+        )
+        .map_err(AppError::refused("site"))?;
         let page = h.site_audit(site.id, cursor, limit).await?;
         Ok(Page {
             items: page.items.into_iter().map(AuditView::from).collect(),

@@ -3,6 +3,9 @@
 //! An account allows a burst of 5 attempts and then one a minute; an address a burst
 //! of 30 and then one every 2 s. That stops guessing without locking a person out
 //! for long, and the answer says when to try again (429 with `Retry-After`).
+//!
+//! End-user sign-ups are open to anyone and say whether an e-mail already has an
+//! account, so an address gets a burst of 10 and then one a minute.
 
 use governor::clock::{Clock, DefaultClock};
 use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
@@ -15,6 +18,7 @@ use std::time::Duration;
 pub struct Throttle {
     accounts: DefaultKeyedRateLimiter<String>,
     addresses: DefaultKeyedRateLimiter<IpAddr>,
+    signups: DefaultKeyedRateLimiter<IpAddr>,
 }
 
 fn quota(burst: u32, every: Duration) -> Quota {
@@ -29,6 +33,7 @@ impl Default for Throttle {
         Self {
             accounts: RateLimiter::keyed(quota(5, Duration::from_secs(60))),
             addresses: RateLimiter::keyed(quota(30, Duration::from_secs(2))),
+            signups: RateLimiter::keyed(quota(10, Duration::from_secs(60))),
         }
     }
 }
@@ -52,6 +57,20 @@ impl Throttle {
             .check_key(&account.to_lowercase())
             .map_err(|nu| wait(nu.wait_time_from(now)))
     }
+
+    /// Counts a sign-up from this address; `Err(seconds)` when it has had too many.
+    pub fn check_signup(&self, address: Option<IpAddr>) -> Result<(), u64> {
+        let Some(ip) = address else {
+            return Ok(());
+        };
+        if self.signups.len() > 100_000 {
+            self.signups.retain_recent();
+        }
+        let now = DefaultClock::default().now();
+        self.signups
+            .check_key(&ip)
+            .map_err(|nu| nu.wait_time_from(now).as_secs().max(1))
+    }
 }
 
 #[cfg(test)]
@@ -73,6 +92,24 @@ mod tests {
             t.check("bob@example.com", Some(ip)),
             Ok(()),
             "others unaffected"
+        );
+    }
+
+    #[test]
+    fn sign_ups_are_throttled_per_address() {
+        let t = Throttle::default();
+        let ip: IpAddr = [10, 0, 0, 7].into();
+        for _ in 0..10 {
+            assert_eq!(t.check_signup(Some(ip)), Ok(()));
+        }
+        let wait = t.check_signup(Some(ip)).expect_err("eleventh refused");
+        assert!((1..=60).contains(&wait), "{wait}");
+        assert_eq!(t.check_signup(Some([10, 0, 0, 6].into())), Ok(()));
+        assert_eq!(t.check_signup(None), Ok(()));
+        assert_eq!(
+            t.check("ann@example.com", Some(ip)),
+            Ok(()),
+            "sign-in apart"
         );
     }
 

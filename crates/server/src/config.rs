@@ -4,10 +4,11 @@
 use figment::Figment;
 use figment::providers::{Env, Format, Serialized, Toml};
 use serde::{Deserialize, Serialize};
+use siteward_core::handover::AppVersion;
 use std::path::{Path, PathBuf};
 
 /// The keys of [`Settings`], as `SITEWARD_<KEY>` variables name them.
-const KEYS: [&str; 11] = [
+const KEYS: [&str; 12] = [
     "listen",
     "data_dir",
     "database_url",
@@ -19,6 +20,7 @@ const KEYS: [&str; 11] = [
     "smtp_url",
     "smtp_from",
     "inspection_interval_secs",
+    "min_app_version",
 ];
 
 /// Every setting, with its default.
@@ -50,6 +52,9 @@ pub struct Settings {
     pub smtp_url: Option<String>,
     /// The sender of e-mail notifications.
     pub smtp_from: String,
+    /// The oldest end-user app version that handles invitations (R-8); older apps
+    /// are told to update when they sign in, and their invitations wait.
+    pub min_app_version: AppVersion,
 }
 
 impl Default for Settings {
@@ -66,6 +71,7 @@ impl Default for Settings {
             renotify_secs: 4 * 3600,
             smtp_url: None,
             smtp_from: "Siteward <siteward@localhost>".into(),
+            min_app_version: AppVersion::DEFAULT_MINIMUM,
         }
     }
 }
@@ -165,6 +171,10 @@ renotify_secs = 14400
 
 # The sender of e-mail notifications.
 smtp_from = "Siteward <siteward@localhost>"
+
+# The oldest end-user app version that handles invitations. Apps signing in with
+# an older version are told to update; invitations wait for them.
+min_app_version = "4.3"
 "#;
 
 #[cfg(test)]
@@ -197,6 +207,14 @@ mod tests {
             );
             assert_eq!(s.log_format, "json");
             assert_eq!(s.public_url, None, "default");
+            assert_eq!(s.min_app_version.to_string(), "4.3", "default");
+            for v in ["4.5.1", "4.5", "5"] {
+                jail.set_env("SITEWARD_MIN_APP_VERSION", v);
+                let s = Settings::load(None, &flags).map_err(|e| e.to_string())?;
+                assert_eq!(s.min_app_version.to_string(), v, "from the environment");
+            }
+            jail.set_env("SITEWARD_MIN_APP_VERSION", "latest");
+            assert!(Settings::load(None, &flags).is_err(), "not a version");
             Ok(())
         });
     }

@@ -89,6 +89,7 @@ pub async fn seed(app: &App) -> anyhow::Result<DemoSeed> {
             LoginInput {
                 email: "admin@brightline.example".into(),
                 password: DEMO_PASSWORD.into(),
+                app_version: None,
             },
             None,
         )

@@ -115,6 +115,10 @@ pub async fn build_app(settings: &Settings, clock: Clock) -> anyhow::Result<App>
             url: url.clone(),
             from: settings.smtp_from.clone(),
         }),
+        handover: siteward_core::handover::HandoverSettings {
+            minimum_app_version: settings.min_app_version,
+            ..siteward_core::handover::HandoverSettings::default()
+        },
         ..AppConfig::default()
     };
     if let Some(smtp) = &config.smtp {

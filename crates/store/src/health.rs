@@ -3,10 +3,12 @@
 //! inspections.
 
 use crate::db::{Conn, Handle};
+use crate::handover::granted_sql;
 use crate::model::*;
 use crate::repo::Page;
 use crate::repo::parse;
 use crate::{Result, StoreError};
+use siteward_core::handover::Permission;
 use siteward_core::health::{Level, Reason};
 use siteward_core::policy::SiteScope;
 use siteward_core::{DeviceId, Millis, SiteId};
@@ -207,14 +209,19 @@ impl Handle {
     }
 
     /// Makes every device in `scope` due now (a person opened the Health page);
-    /// returns how many.
+    /// returns how many. Devices whose health the company may not collect (R-10)
+    /// are left alone.
     pub async fn make_scope_due(&mut self, scope: SiteScope, now: Millis) -> Result<u64> {
         let Some((company, manager)) = scope_params(scope) else {
             return Ok(0);
         };
-        const SQL: &str = "UPDATE device_health SET next_due_at = $1 WHERE company_id = $2 AND next_due_at > $1 \
-            AND ($3 IS NULL OR site_id IN (SELECT id FROM sites WHERE manager_id = $3))";
-        let n = on_conn!(self, |c| sqlx::query(SQL)
+        let sql = format!(
+            "UPDATE device_health SET next_due_at = $1 WHERE company_id = $2 AND next_due_at > $1 \
+             AND device_id IN (SELECT d.id FROM devices d JOIN sites s ON s.id = d.site_id \
+             WHERE d.company_id = $2 AND ($3 IS NULL OR s.manager_id = $3) AND {})",
+            granted_sql(Permission::HealthMonitoring, "s", Some("d.id"), "$1")
+        );
+        let n = on_conn!(self, |c| sqlx::query(AssertSqlSafe(sql.as_str()))
             .bind(now)
             .bind(&company)
             .bind(manager.clone())
@@ -266,13 +273,15 @@ impl Handle {
     }
 
     /// A page of devices with their health in `scope`, worst first, filtered (R-23).
-    /// The cursor is an offset.
+    /// The cursor is an offset. A handed-over site's devices are in it only while
+    /// the company holds the health-monitoring permission for them at `now` (R-10).
     pub async fn health_list(
         &mut self,
         scope: SiteScope,
         f: &HealthFilter,
         cursor: Option<&str>,
         limit: u32,
+        now: Millis,
     ) -> Result<Page<HealthRow>> {
         let Some((company, manager)) = scope_params(scope) else {
             return Ok(Page {
@@ -285,14 +294,17 @@ impl Handle {
             .search
             .as_ref()
             .map(|s| format!("%{}%", s.to_lowercase().replace(['%', '_'], "")));
-        const SQL: &str = "SELECT d.id AS device_id, d.site_id, s.name AS site_name, d.name, d.serial, d.model, \
-            d.device_type, h.level, h.reasons, h.last_inspected_at \
-            FROM device_health h JOIN devices d ON d.id = h.device_id JOIN sites s ON s.id = d.site_id \
-            WHERE h.company_id = $1 AND ($2 IS NULL OR s.manager_id = $2) AND ($3 IS NULL OR d.site_id = $3) \
-            AND ($4 IS NULL OR d.device_type = $4) AND ($5 IS NULL OR h.level = $5) \
-            AND ($6 IS NULL OR LOWER(d.name) LIKE $6 OR LOWER(d.serial) LIKE $6) \
-            ORDER BY h.level_rank DESC, s.name, d.name, d.id LIMIT $7 OFFSET $8";
-        let rows: Vec<ListRow> = on_conn!(self, |c| sqlx::query_as(AssertSqlSafe(SQL))
+        let sql = format!(
+            "SELECT d.id AS device_id, d.site_id, s.name AS site_name, d.name, d.serial, d.model, \
+             d.device_type, h.level, h.reasons, h.last_inspected_at \
+             FROM device_health h JOIN devices d ON d.id = h.device_id JOIN sites s ON s.id = d.site_id \
+             WHERE h.company_id = $1 AND ($2 IS NULL OR s.manager_id = $2) AND ($3 IS NULL OR d.site_id = $3) \
+             AND ($4 IS NULL OR d.device_type = $4) AND ($5 IS NULL OR h.level = $5) \
+             AND ($6 IS NULL OR LOWER(d.name) LIKE $6 OR LOWER(d.serial) LIKE $6) AND {} \
+             ORDER BY h.level_rank DESC, s.name, d.name, d.id LIMIT $7 OFFSET $8",
+            granted_sql(Permission::HealthMonitoring, "s", Some("d.id"), "$9")
+        );
+        let rows: Vec<ListRow> = on_conn!(self, |c| sqlx::query_as(AssertSqlSafe(sql.as_str()))
             .bind(&company)
             .bind(manager.clone())
             .bind(f.site_id.map(|s| s.to_string()))
@@ -301,6 +313,7 @@ impl Handle {
             .bind(search.clone())
             .bind(i64::from(limit) + 1)
             .bind(offset)
+            .bind(now)
             .fetch_all(&mut *c)
             .await)?;
         let mut items: Vec<HealthRow> = rows
@@ -316,19 +329,29 @@ impl Handle {
         Ok(Page { items, next_cursor })
     }
 
-    /// Counts of devices by level per site in `scope`.
-    pub async fn health_summary(&mut self, scope: SiteScope) -> Result<Vec<SiteHealthCount>> {
+    /// Counts of devices by level per site in `scope`, of the devices whose health
+    /// the company may see at `now` (R-10).
+    pub async fn health_summary(
+        &mut self,
+        scope: SiteScope,
+        now: Millis,
+    ) -> Result<Vec<SiteHealthCount>> {
         let Some((company, manager)) = scope_params(scope) else {
             return Ok(vec![]);
         };
-        const SQL: &str = "SELECT s.id, s.name, h.level, COUNT(*) FROM device_health h \
-            JOIN sites s ON s.id = h.site_id WHERE h.company_id = $1 AND ($2 IS NULL OR s.manager_id = $2) \
-            GROUP BY s.id, s.name, h.level ORDER BY s.name";
-        let rows: Vec<(String, String, String, i64)> = on_conn!(self, |c| sqlx::query_as(SQL)
-            .bind(&company)
-            .bind(manager.clone())
-            .fetch_all(&mut *c)
-            .await)?;
+        let sql = format!(
+            "SELECT s.id, s.name, h.level, COUNT(*) FROM device_health h \
+             JOIN sites s ON s.id = h.site_id WHERE h.company_id = $1 AND ($2 IS NULL OR s.manager_id = $2) \
+             AND {} GROUP BY s.id, s.name, h.level ORDER BY s.name",
+            granted_sql(Permission::HealthMonitoring, "s", Some("h.device_id"), "$3")
+        );
+        let rows: Vec<(String, String, String, i64)> =
+            on_conn!(self, |c| sqlx::query_as(AssertSqlSafe(sql.as_str()))
+                .bind(&company)
+                .bind(manager.clone())
+                .bind(now)
+                .fetch_all(&mut *c)
+                .await)?;
         rows.into_iter()
             .map(|(id, name, level, count)| {
                 Ok(SiteHealthCount {
@@ -351,21 +374,27 @@ impl Handle {
         rows.iter().map(|(id,)| parse("device id", id)).collect()
     }
 
-    /// The ids of the devices of one site, or of every site in `scope`.
+    /// The ids of the devices of one site, or of every site in `scope`, whose
+    /// health the company may collect at `now` (R-10: a manual inspection).
     pub async fn device_ids(
         &mut self,
         scope: SiteScope,
         site: Option<SiteId>,
+        now: Millis,
     ) -> Result<Vec<DeviceId>> {
         let Some((company, manager)) = scope_params(scope) else {
             return Ok(vec![]);
         };
-        const SQL: &str = "SELECT d.id FROM devices d JOIN sites s ON s.id = d.site_id WHERE d.company_id = $1 \
-            AND ($2 IS NULL OR s.manager_id = $2) AND ($3 IS NULL OR d.site_id = $3) ORDER BY d.id";
-        let rows: Vec<(String,)> = on_conn!(self, |c| sqlx::query_as(SQL)
+        let sql = format!(
+            "SELECT d.id FROM devices d JOIN sites s ON s.id = d.site_id WHERE d.company_id = $1 \
+             AND ($2 IS NULL OR s.manager_id = $2) AND ($3 IS NULL OR d.site_id = $3) AND {} ORDER BY d.id",
+            granted_sql(Permission::HealthMonitoring, "s", Some("d.id"), "$4")
+        );
+        let rows: Vec<(String,)> = on_conn!(self, |c| sqlx::query_as(AssertSqlSafe(sql.as_str()))
             .bind(&company)
             .bind(manager.clone())
             .bind(site.map(|s| s.to_string()))
+            .bind(now)
             .fetch_all(&mut *c)
             .await)?;
         rows.iter().map(|(id,)| parse("device id", id)).collect()

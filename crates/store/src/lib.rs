@@ -23,13 +23,18 @@ macro_rules! on_conn {
     };
 }
 
+mod alarms;
 mod db;
+mod end_users;
+mod handover;
 mod health;
 pub mod model;
 mod notify;
 mod repo;
 
+pub use alarms::{AlarmSite, StoredAlarm};
 pub use db::{Backend, Handle, Store, StoreError};
+pub use end_users::{OwnedDevice, OwnedSite};
 pub use model::*;
 pub use notify::{Delivery, DeviceAlert, Notification, Webhook};
 pub use repo::Page;

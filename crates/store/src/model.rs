@@ -1,5 +1,6 @@
 //! The records the store reads and writes.
 
+use siteward_core::handover::AppVersion;
 use siteward_core::{
     CompanyId, DeviceId, DeviceType, Millis, Region, Role, SiteId, SiteState, UserId, UserKind,
 };
@@ -82,6 +83,11 @@ pub struct User {
     pub password_hash: String,
     /// Disabled accounts cannot sign in.
     pub active: bool,
+    /// The region an end user chose at sign-up (R-8: invitations need the site's);
+    /// installers take their company's, so none here.
+    pub region: Option<Region>,
+    /// The app version the person last signed in with, if the client said.
+    pub app_version: Option<AppVersion>,
     /// When it was created.
     pub created_at: Millis,
     /// When it last changed.
@@ -97,6 +103,8 @@ pub struct Session {
     pub user_id: UserId,
     /// The secret every form of this session must carry.
     pub csrf_token: String,
+    /// The client app's version, as it said at sign-in.
+    pub app_version: Option<AppVersion>,
     /// When it began.
     pub created_at: Millis,
     /// When it ends.
@@ -122,12 +130,28 @@ pub struct Site {
     pub region: Region,
     /// The Site Manager (R-6: at most one).
     pub manager_id: Option<UserId>,
-    /// Hand-over state.
+    /// Hand-over state as last written (an owner invitation that ran out unanswered
+    /// leaves `owner_invited` here until someone writes it down; read the effective
+    /// state through the latest invitation).
     pub state: SiteState,
+    /// The Site Owner (an end user), once the site is handed over.
+    pub owner_id: Option<UserId>,
+    /// When the managing company removed the handed-over site from its list:
+    /// from then on no company manages it until a claim is confirmed, though
+    /// `company_id` still names the last one.
+    pub released_at: Option<Millis>,
     /// When it was created.
     pub created_at: Millis,
     /// When it last changed.
     pub updated_at: Millis,
+}
+
+impl Site {
+    /// The company that manages the site now: none once it was removed from the
+    /// company's list.
+    pub fn managing_company(&self) -> Option<CompanyId> {
+        self.released_at.is_none().then_some(self.company_id)
+    }
 }
 
 /// One line of the audit log: who did what, when, on which site.

@@ -607,8 +607,20 @@ impl Handle {
         told_before: Millis,
         limit: i64,
     ) -> Result<Vec<DeviceAlert>> {
-        let pick = "SELECT device_id FROM device_alerts WHERE acknowledged_at IS NULL \
-             AND reasons <> '[]' AND last_told_at <= $2 ORDER BY last_told_at LIMIT $3";
+        // R-10: a handed-over site's problems are told only while its company holds
+        // the health-monitoring permission for the device.
+        let pick = format!(
+            "SELECT device_id FROM device_alerts WHERE acknowledged_at IS NULL \
+             AND reasons <> '[]' AND last_told_at <= $2 AND device_id IN \
+             (SELECT d.id FROM devices d JOIN sites s ON s.id = d.site_id WHERE {}) \
+             ORDER BY last_told_at LIMIT $3",
+            crate::handover::granted_sql(
+                siteward_core::handover::Permission::HealthMonitoring,
+                "s",
+                Some("d.id"),
+                "$1"
+            )
+        );
         let lock = match self.conn() {
             Conn::Sqlite(_) => "",
             Conn::Postgres(_) => " FOR UPDATE SKIP LOCKED",

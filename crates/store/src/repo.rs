@@ -116,6 +116,8 @@ struct UserRow {
     email: String,
     password_hash: String,
     active: bool,
+    region: Option<String>,
+    app_version: Option<String>,
     created_at: i64,
     updated_at: i64,
 }
@@ -128,6 +130,8 @@ impl TryFrom<UserRow> for User {
             kind: parse("user kind", &r.kind)?,
             company_id: parse_opt("company id", r.company_id)?,
             role: parse_opt("role", r.role)?,
+            region: parse_opt("region", r.region)?,
+            app_version: parse_opt("app version", r.app_version)?,
             name: r.name,
             email: r.email,
             password_hash: r.password_hash,
@@ -138,11 +142,11 @@ impl TryFrom<UserRow> for User {
     }
 }
 
-const USER_COLS: &str =
-    "id, kind, company_id, role, name, email, password_hash, active, created_at, updated_at";
+const USER_COLS: &str = "id, kind, company_id, role, name, email, password_hash, active, region, \
+    app_version, created_at, updated_at";
 
 #[derive(sqlx::FromRow)]
-struct SiteRow {
+pub(crate) struct SiteRow {
     id: String,
     company_id: String,
     site_code: String,
@@ -152,6 +156,8 @@ struct SiteRow {
     region: String,
     manager_id: Option<String>,
     state: String,
+    owner_id: Option<String>,
+    released_at: Option<i64>,
     created_at: i64,
     updated_at: i64,
 }
@@ -165,6 +171,8 @@ impl TryFrom<SiteRow> for Site {
             region: parse("region", &r.region)?,
             manager_id: parse_opt("user id", r.manager_id)?,
             state: parse("site state", &r.state)?,
+            owner_id: parse_opt("user id", r.owner_id)?,
+            released_at: r.released_at,
             site_code: r.site_code,
             name: r.name,
             address: r.address,
@@ -175,8 +183,8 @@ impl TryFrom<SiteRow> for Site {
     }
 }
 
-const SITE_COLS: &str = "id, company_id, site_code, name, address, time_zone, region, \
-    manager_id, state, created_at, updated_at";
+pub(crate) const SITE_COLS: &str = "id, company_id, site_code, name, address, time_zone, region, \
+    manager_id, state, owner_id, released_at, created_at, updated_at";
 
 #[derive(sqlx::FromRow)]
 struct AuditRow {
@@ -374,7 +382,8 @@ impl Handle {
     /// Stores a new account.
     pub async fn insert_user(&mut self, u: &User) -> Result<()> {
         const SQL: &str = "INSERT INTO users (id, kind, company_id, role, name, email, password_hash, \
-            active, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)";
+            active, region, app_version, created_at, updated_at) \
+            VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)";
         on_conn!(self, |c| sqlx::query(SQL)
             .bind(u.id.to_string())
             .bind(u.kind.as_str())
@@ -384,6 +393,8 @@ impl Handle {
             .bind(&u.email)
             .bind(&u.password_hash)
             .bind(u.active)
+            .bind(u.region.as_ref().map(|r| r.as_str().to_owned()))
+            .bind(u.app_version.map(|v| v.to_string()))
             .bind(u.created_at)
             .bind(u.updated_at)
             .execute(&mut *c)
@@ -483,12 +494,13 @@ impl Handle {
 impl Handle {
     /// Stores a new session.
     pub async fn insert_session(&mut self, s: &Session) -> Result<()> {
-        const SQL: &str = "INSERT INTO sessions (token_hash, user_id, csrf_token, created_at, expires_at) \
-            VALUES ($1, $2, $3, $4, $5)";
+        const SQL: &str = "INSERT INTO sessions (token_hash, user_id, csrf_token, app_version, \
+            created_at, expires_at) VALUES ($1, $2, $3, $4, $5, $6)";
         on_conn!(self, |c| sqlx::query(SQL)
             .bind(&s.token_hash)
             .bind(s.user_id.to_string())
             .bind(&s.csrf_token)
+            .bind(s.app_version.map(|v| v.to_string()))
             .bind(s.created_at)
             .bind(s.expires_at)
             .execute(&mut *c)
@@ -503,21 +515,24 @@ impl Handle {
         token_hash: &str,
         now: Millis,
     ) -> Result<Option<(Session, User)>> {
-        const SQL: &str = "SELECT token_hash, user_id, csrf_token, created_at, expires_at \
-            FROM sessions WHERE token_hash = $1 AND expires_at > $2";
-        let row: Option<(String, String, String, i64, i64)> =
+        const SQL: &str = "SELECT token_hash, user_id, csrf_token, app_version, created_at, \
+            expires_at FROM sessions WHERE token_hash = $1 AND expires_at > $2";
+        #[allow(clippy::type_complexity)]
+        let row: Option<(String, String, String, Option<String>, i64, i64)> =
             on_conn!(self, |c| sqlx::query_as(SQL)
                 .bind(token_hash)
                 .bind(now)
                 .fetch_optional(&mut *c)
                 .await)?;
-        let Some((token_hash, user_id, csrf_token, created_at, expires_at)) = row else {
+        let Some((token_hash, user_id, csrf_token, app_version, created_at, expires_at)) = row
+        else {
             return Ok(None);
         };
         let session = Session {
             token_hash,
             user_id: parse("user id", &user_id)?,
             csrf_token,
+            app_version: parse_opt("app version", app_version)?,
             created_at,
             expires_at,
         };
@@ -566,8 +581,8 @@ impl Handle {
     /// Stores a new site.
     pub async fn insert_site(&mut self, s: &Site) -> Result<()> {
         const SQL: &str = "INSERT INTO sites (id, company_id, site_code, name, address, time_zone, \
-            region, manager_id, state, created_at, updated_at) \
-            VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)";
+            region, manager_id, state, owner_id, released_at, created_at, updated_at) \
+            VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)";
         on_conn!(self, |c| sqlx::query(SQL)
             .bind(s.id.to_string())
             .bind(s.company_id.to_string())
@@ -578,6 +593,8 @@ impl Handle {
             .bind(s.region.as_str())
             .bind(s.manager_id.map(|m| m.to_string()))
             .bind(s.state.as_str())
+            .bind(s.owner_id.map(|o| o.to_string()))
+            .bind(s.released_at)
             .bind(s.created_at)
             .bind(s.updated_at)
             .execute(&mut *c)
@@ -607,7 +624,8 @@ impl Handle {
         Ok(row.is_some())
     }
 
-    /// A page of the sites in `scope`, in creation order.
+    /// A page of the sites in `scope`, in creation order; a handed-over site the
+    /// company removed from its list (R-11) is no longer among them.
     pub async fn list_sites(
         &mut self,
         scope: SiteScope,
@@ -625,7 +643,7 @@ impl Handle {
             }
         };
         let sql = format!(
-            "SELECT {SITE_COLS} FROM sites WHERE company_id = $1 \
+            "SELECT {SITE_COLS} FROM sites WHERE company_id = $1 AND released_at IS NULL \
              AND ($2 IS NULL OR manager_id = $2) AND id > $3 ORDER BY id LIMIT $4"
         );
         let rows: Vec<SiteRow> = on_conn!(self, |c| sqlx::query_as(AssertSqlSafe(sql.as_str()))
@@ -638,16 +656,19 @@ impl Handle {
         Ok(paginate(convert(rows)?, limit, |s: &Site| s.id.to_string()))
     }
 
-    /// Writes a site's name, address, time zone, manager and state.
+    /// Writes a site's name, address, time zone, manager, state, owner and release
+    /// (moving it to another company is [`Handle::move_site`]).
     pub async fn update_site(&mut self, s: &Site) -> Result<()> {
         const SQL: &str = "UPDATE sites SET name = $1, address = $2, time_zone = $3, manager_id = $4, \
-            state = $5, updated_at = $6 WHERE id = $7";
+            state = $5, owner_id = $6, released_at = $7, updated_at = $8 WHERE id = $9";
         on_conn!(self, |c| sqlx::query(SQL)
             .bind(&s.name)
             .bind(&s.address)
             .bind(&s.time_zone)
             .bind(s.manager_id.map(|m| m.to_string()))
             .bind(s.state.as_str())
+            .bind(s.owner_id.map(|o| o.to_string()))
+            .bind(s.released_at)
             .bind(s.updated_at)
             .bind(s.id.to_string())
             .execute(&mut *c)
@@ -902,12 +923,15 @@ impl Handle {
         }))
     }
 
-    /// A page of every device in the sites of `scope`.
+    /// A page of every device in the sites of `scope`; of a handed-over site only
+    /// while the company holds the site-information permission at `now` (R-10),
+    /// and none of a site the company removed from its list (R-11).
     pub async fn list_devices(
         &mut self,
         scope: SiteScope,
         cursor: Option<&str>,
         limit: u32,
+        now: Millis,
     ) -> Result<Page<Device>> {
         let (company, manager) = match scope {
             SiteScope::Company(c) => (c, None),
@@ -926,13 +950,20 @@ impl Handle {
             .join(", ");
         let sql = format!(
             "SELECT {cols} FROM devices d JOIN sites s ON s.id = d.site_id WHERE d.company_id = $1 \
-             AND ($2 IS NULL OR s.manager_id = $2) AND d.id > $3 ORDER BY d.id LIMIT $4"
+             AND ($2 IS NULL OR s.manager_id = $2) AND d.id > $3 AND {granted} ORDER BY d.id LIMIT $4",
+            granted = crate::handover::granted_sql(
+                siteward_core::handover::Permission::SiteInfo,
+                "s",
+                None,
+                "$5"
+            )
         );
         let rows: Vec<DeviceRow> = on_conn!(self, |c| sqlx::query_as(AssertSqlSafe(sql.as_str()))
             .bind(company.to_string())
             .bind(manager.clone())
             .bind(cursor.unwrap_or(""))
             .bind(i64::from(limit) + 1)
+            .bind(now)
             .fetch_all(&mut *c)
             .await)?;
         Ok(paginate(convert(rows)?, limit, |d: &Device| {

@@ -1,5 +1,6 @@
 //! Siteward over HTTP: the JSON API under `/api/v1` (with its OpenAPI document
-//! generated from the handlers), the installer portal, and the probes.
+//! generated from the handlers), the installer portal, the end-user app (`/app`),
+//! and the probes.
 //!
 //! Handlers are thin: they extract, call one use case of the app crate, and render.
 //! Errors become `application/problem+json` in one place ([`problem`]).
@@ -10,6 +11,7 @@
 
 mod api;
 mod auth;
+mod enduser;
 mod portal;
 pub mod problem;
 
@@ -57,6 +59,7 @@ pub fn router(app: App, config: WebConfig) -> Router {
     Router::new()
         .merge(api::router())
         .merge(portal::router())
+        .merge(enduser::router())
         .route("/healthz", get(|| async { "ok" }))
         .route("/readyz", get(readyz))
         .with_state(state)

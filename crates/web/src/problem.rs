@@ -43,6 +43,10 @@ pub struct Problem {
     /// Seconds to wait before retrying (429).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub retry_after: Option<u64>,
+    /// The permission whose site authorization is missing (403
+    /// `policy.authorization_required`, R-10): what to apply for.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub permission: Option<String>,
 }
 
 impl Problem {
@@ -56,6 +60,7 @@ impl Problem {
             code: code.to_owned(),
             errors: Vec::new(),
             retry_after: None,
+            permission: None,
         }
     }
 
@@ -113,7 +118,10 @@ impl From<AppError> for Problem {
                 "not_found",
                 format!("{what} not found (or not visible to you)"),
             ),
-            AppError::Forbidden(rule) => Problem::new(S::FORBIDDEN, rule.code(), rule.text()),
+            AppError::Forbidden(rule) => Problem {
+                permission: rule.missing_permission().map(|p| p.as_str().to_owned()),
+                ..Problem::new(S::FORBIDDEN, rule.code(), rule.text())
+            },
             AppError::AuthCode(r) => Problem::new(S::UNPROCESSABLE_ENTITY, r.code(), r.to_string()),
             AppError::Conflict { code, message } => Problem::new(S::CONFLICT, code, message),
             AppError::Unprocessable { code, message } => {
@@ -294,6 +302,21 @@ mod tests {
             retry_after_secs: 7,
         });
         assert_eq!(p.retry_after, Some(7));
+        let p = Problem::from(AppError::Forbidden(Rule::AuthorizationRequired(
+            siteward_core::handover::Permission::HealthMonitoring,
+        )));
+        assert_eq!(
+            (p.status, p.code.as_str(), p.permission.as_deref()),
+            (
+                403,
+                "policy.authorization_required",
+                Some("health_monitoring")
+            )
+        );
+        assert_eq!(
+            Problem::from(AppError::Forbidden(Rule::OwnerOnly)).permission,
+            None
+        );
         let p = Problem::from(AppError::invalid(
             "admin.email",
             "must be an e-mail address",

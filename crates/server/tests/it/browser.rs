@@ -7,7 +7,7 @@ use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
 /// chromedriver on a free port, stopped when dropped.
-struct Driver {
+pub(crate) struct Driver {
     child: Child,
     port: u16,
     _profile: tempfile::TempDir,
@@ -27,7 +27,19 @@ fn free_port() -> u16 {
         .expect("free port")
 }
 
-async fn browser(width: u32, height: u32) -> (Driver, Client) {
+pub(crate) async fn browser(width: u32, height: u32) -> (Driver, Client) {
+    launch(width, height, None).await
+}
+
+/// A phone: a 390×844 viewport at three device pixels a point, by Chromium's
+/// device emulation (a headless window is never narrower than 500 px).
+pub(crate) async fn phone() -> (Driver, Client) {
+    let metrics =
+        serde_json::json!({"deviceMetrics": {"width": 390, "height": 844, "pixelRatio": 3.0}});
+    launch(390, 844, Some(metrics)).await
+}
+
+async fn launch(width: u32, height: u32, mobile: Option<serde_json::Value>) -> (Driver, Client) {
     let chromedriver =
         std::env::var("CHROMEDRIVER").unwrap_or_else(|_| "/usr/bin/chromedriver".into());
     let chromium = std::env::var("CHROMIUM").unwrap_or_else(|_| "/usr/bin/chromium".into());
@@ -48,7 +60,7 @@ async fn browser(width: u32, height: u32) -> (Driver, Client) {
         port,
         _profile: profile,
     };
-    let caps = serde_json::json!({
+    let mut caps = serde_json::json!({
         "goog:chromeOptions": {
             "binary": chromium,
             "args": [
@@ -60,6 +72,9 @@ async fn browser(width: u32, height: u32) -> (Driver, Client) {
             ]
         }
     });
+    if let Some(m) = mobile {
+        caps["goog:chromeOptions"]["mobileEmulation"] = m;
+    }
     let caps = match caps {
         serde_json::Value::Object(m) => m,
         _ => unreachable!("an object literal"),
@@ -81,7 +96,7 @@ async fn browser(width: u32, height: u32) -> (Driver, Client) {
     panic!("could not start a browser session: {last_err}");
 }
 
-async fn fill(c: &Client, css: &str, value: &str) {
+pub(crate) async fn fill(c: &Client, css: &str, value: &str) {
     let el = c
         .find(Locator::Css(css))
         .await
@@ -90,7 +105,7 @@ async fn fill(c: &Client, css: &str, value: &str) {
     el.send_keys(value).await.expect("type");
 }
 
-async fn click(c: &Client, css: &str) {
+pub(crate) async fn click(c: &Client, css: &str) {
     c.find(Locator::Css(css))
         .await
         .unwrap_or_else(|e| panic!("{css}: {e}"))
@@ -99,7 +114,7 @@ async fn click(c: &Client, css: &str) {
         .expect("click");
 }
 
-async fn text_of(c: &Client, css: &str) -> String {
+pub(crate) async fn text_of(c: &Client, css: &str) -> String {
     c.wait()
         .at_most(Duration::from_secs(5))
         .for_element(Locator::Css(css))
@@ -132,7 +147,7 @@ async fn sign_out(c: &Client) {
 }
 
 /// Save a screenshot where people can look at it (target/screenshots).
-async fn screenshot(c: &Client, name: &str) {
+pub(crate) async fn screenshot(c: &Client, name: &str) {
     let dir = std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join("screenshots");
     let _ = std::fs::create_dir_all(&dir);
     if let Ok(png) = c.screenshot().await {

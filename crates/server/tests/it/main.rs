@@ -4,12 +4,15 @@
 mod support;
 
 mod accounts;
+mod alarms;
 mod alert_rules;
 mod bad_input;
 mod browser;
 mod cli;
 mod company;
 mod devices;
+mod end_users;
+mod handover;
 mod health;
 mod notifications;
 mod portal;

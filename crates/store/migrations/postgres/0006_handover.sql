@@ -27,7 +27,8 @@ CREATE TABLE invitations (
     expires_at      BIGINT NOT NULL,
     closed_at       BIGINT,
     -- The authorization request carried in the invitation (JSON), if any.
-    authorization   TEXT
+    -- AUTHORIZATION is a reserved word in PostgreSQL: always write it quoted.
+    "authorization" TEXT
 );
 CREATE INDEX invitations_site ON invitations (site_id, id);
 CREATE INDEX invitations_end_user ON invitations (end_user_id, id);

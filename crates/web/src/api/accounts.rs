@@ -12,8 +12,9 @@ use axum::http::request::Parts;
 use axum::response::IntoResponse;
 use serde::{Deserialize, Serialize};
 use siteward_app::{
-    EmployeeChange, LoginInput, NewEmployee, Registration, RegistrationInput, UserView,
+    ClientView, EmployeeChange, LoginInput, NewEmployee, Registration, RegistrationInput, UserView,
 };
+use siteward_core::policy::Actor;
 use utoipa::ToSchema;
 
 /// Registers an installation company with an authentication code.
@@ -33,20 +34,40 @@ pub(crate) struct LoginResult {
     token: String,
     /// Who signed in.
     user: UserView,
+    /// For an app that said its version, and for every end user: whether it
+    /// handles invitations or must be updated.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    client: Option<ClientView>,
 }
 
-/// Signs in and returns a bearer token (throttled: 429 with Retry-After).
+/// The header an app may say its version in instead of the body's `app_version`.
+pub(crate) const APP_VERSION_HEADER: &str = "x-app-version";
+
+/// Signs in and returns a bearer token (throttled: 429 with Retry-After). Apps say
+/// their version in `app_version` (or the `X-App-Version` header); one too old to
+/// receive invitations is told `client.status: update_required`.
 #[utoipa::path(post, path = "/api/v1/auth/login", tag = "accounts", request_body = LoginInput,
-    responses((status = 200, body = LoginResult), (status = 401, body = Problem), (status = 429, body = Problem)))]
+    params(("X-App-Version" = Option<String>, Header, description = "The app's version, when not in the body")),
+    responses((status = 200, body = LoginResult), (status = 400, body = Problem), (status = 401, body = Problem), (status = 429, body = Problem)))]
 pub(crate) async fn login(
     State(s): State<AppState>,
     parts: Parts,
-    Body(input): Body<LoginInput>,
+    Body(mut input): Body<LoginInput>,
 ) -> Result<Json<LoginResult>, Problem> {
+    if input.app_version.is_none() {
+        input.app_version = parts
+            .headers
+            .get(APP_VERSION_HEADER)
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_owned);
+    }
     let (token, p) = s.app.login(input, peer(&parts)).await?;
+    let client = (p.app_version.is_some() || matches!(p.actor, Actor::EndUser(_)))
+        .then(|| s.app.client_status(p.app_version));
     Ok(Json(LoginResult {
         token,
         user: UserView::from(&p.user),
+        client,
     }))
 }
 

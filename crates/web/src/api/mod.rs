@@ -1,8 +1,11 @@
 //! The JSON API, `/api/v1`, and its OpenAPI document generated from the handlers.
 
 mod accounts;
+mod alarms;
 mod company;
 mod devices;
+mod end_users;
+mod handover;
 mod health;
 mod notifications;
 mod sites;
@@ -36,11 +39,14 @@ use utoipa_axum::routes;
     tags(
         (name = "accounts", description = "Registration, sign-in, employees"),
         (name = "company", description = "Company information and logo"),
+        (name = "alarms", description = "The end user's alarms"),
         (name = "sites", description = "Sites, Site Managers, audit log"),
+        (name = "handover", description = "Owner invitations, site authorizations, change of installation company"),
         (name = "devices", description = "Devices in sites"),
         (name = "health", description = "Health monitoring, inspections, live events"),
         (name = "notifications", description = "Notifications, exception rules, webhook"),
         (name = "operators", description = "Platform operators"),
+        (name = "end users", description = "End users: sign-up, my sites, my installer, audit trail"),
     )
 )]
 struct ApiDoc;
@@ -63,6 +69,11 @@ fn api_router() -> OpenApiRouter<AppState> {
         .routes(routes!(accounts::login))
         .routes(routes!(accounts::logout))
         .routes(routes!(accounts::me))
+        .routes(routes!(end_users::sign_up))
+        .routes(routes!(end_users::my_sites))
+        .routes(routes!(end_users::my_site))
+        .routes(routes!(end_users::my_site_audit))
+        .routes(routes!(end_users::company_logo))
         .routes(routes!(accounts::list_employees, accounts::add_employee))
         .routes(routes!(
             accounts::get_employee,
@@ -105,6 +116,26 @@ fn api_router() -> OpenApiRouter<AppState> {
             notifications::delete_rule
         ))
         .routes(routes!(notifications::put_webhook))
+        .routes(routes!(handover::claim_site))
+        .routes(routes!(
+            handover::invite_owner,
+            handover::withdraw_invitation
+        ))
+        .routes(routes!(handover::apply_authorization))
+        .routes(routes!(handover::site_authorizations))
+        .routes(routes!(handover::release_authorization))
+        .routes(routes!(handover::cancel_authorization))
+        .routes(routes!(handover::my_invitations))
+        .routes(routes!(handover::accept_invitation))
+        .routes(routes!(handover::decline_invitation))
+        .routes(routes!(handover::my_authorization_requests))
+        .routes(routes!(handover::approve_authorization))
+        .routes(routes!(handover::reject_authorization))
+        .routes(routes!(handover::my_claims))
+        .routes(routes!(handover::confirm_claim))
+        .routes(routes!(handover::decline_claim))
+        .routes(routes!(alarms::my_alarms))
+        .routes(routes!(alarms::acknowledge))
 }
 
 /// The OpenAPI document, generated once from the handlers' annotations.

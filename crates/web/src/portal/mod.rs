@@ -2,13 +2,13 @@
 //! tokens, a little JavaScript for comfort, and the same use cases as the API.
 
 mod alert_rules;
-mod assets;
+pub(crate) mod assets;
 mod company;
 mod devices;
 mod health;
 mod notifications;
 mod people;
-mod session;
+pub(crate) mod session;
 mod sites;
 mod svg;
 
@@ -81,7 +81,7 @@ pub(crate) fn router() -> Router<AppState> {
 }
 
 /// Pages may load only our own scripts, styles and images, and never be framed.
-async fn security_headers(mut res: Response) -> Response {
+pub(crate) async fn security_headers(mut res: Response) -> Response {
     let h = res.headers_mut();
     h.insert(
         header::CONTENT_SECURITY_POLICY,
@@ -101,7 +101,8 @@ async fn security_headers(mut res: Response) -> Response {
     res
 }
 
-/// A signed-in installer on a portal page; anyone else is sent to sign in.
+/// A signed-in installer on a portal page; end users are sent to their app, anyone
+/// else to sign in.
 pub(crate) struct PortalUser(pub(crate) Principal);
 
 impl FromRequestParts<AppState> for PortalUser {
@@ -114,6 +115,9 @@ impl FromRequestParts<AppState> for PortalUser {
         };
         match state.app.authenticate(token.value()).await {
             Ok(p) if matches!(p.actor, Actor::Installer(_)) => Ok(PortalUser(p)),
+            Ok(p) if matches!(p.actor, Actor::EndUser(_)) => {
+                Err(Redirect::to(crate::enduser::HOME).into_response())
+            }
             Ok(_) => Err(PageError::new(
                 StatusCode::FORBIDDEN,
                 "The installer portal is for installation companies' employees.",

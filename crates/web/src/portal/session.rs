@@ -20,9 +20,9 @@ use siteward_app::{
 };
 use std::collections::HashMap;
 
-const PRE_CSRF_COOKIE: &str = "sw_precsrf";
+pub(crate) const PRE_CSRF_COOKIE: &str = "sw_precsrf";
 
-fn pre_csrf(jar: CookieJar, secure: bool) -> (CookieJar, String) {
+pub(crate) fn pre_csrf(jar: CookieJar, secure: bool) -> (CookieJar, String) {
     if let Some(c) = jar.get(PRE_CSRF_COOKIE).filter(|c| c.value().len() == 32) {
         let v = c.value().to_owned();
         return (jar, v);
@@ -39,12 +39,12 @@ fn pre_csrf(jar: CookieJar, secure: bool) -> (CookieJar, String) {
     (jar.add(cookie), v)
 }
 
-fn pre_csrf_ok(jar: &CookieJar, sent: &str) -> bool {
+pub(crate) fn pre_csrf_ok(jar: &CookieJar, sent: &str) -> bool {
     jar.get(PRE_CSRF_COOKIE)
         .is_some_and(|c| same_secret(c.value(), sent))
 }
 
-const EXPIRED_FORM: &str = "This form had expired. Please try again.";
+pub(crate) const EXPIRED_FORM: &str = "This form had expired. Please try again.";
 
 #[derive(Template)]
 #[template(path = "login.html")]
@@ -115,16 +115,22 @@ pub(crate) async fn login(
     let input = LoginInput {
         email: form.email.clone(),
         password: form.password,
+        app_version: None,
     };
     match s.app.login(input, peer(&parts)).await {
-        Ok((token, p)) if matches!(p.actor, siteward_core::policy::Actor::Installer(_)) => {
-            let cookie = Cookie::build((SESSION_COOKIE, token))
-                .path("/")
-                .http_only(true)
-                .secure(secure)
-                .same_site(SameSite::Lax)
-                .build();
-            (jar.add(cookie), Redirect::to("/portal")).into_response()
+        Ok((token, p))
+            if matches!(
+                p.actor,
+                siteward_core::policy::Actor::Installer(_)
+                    | siteward_core::policy::Actor::EndUser(_)
+            ) =>
+        {
+            // An end user who signs in here is at home in the end-user app.
+            let home = match p.actor {
+                siteward_core::policy::Actor::EndUser(_) => crate::enduser::HOME,
+                _ => "/portal",
+            };
+            (jar.add(session_cookie(token, secure)), Redirect::to(home)).into_response()
         }
         Ok((_, p)) => {
             let _ = s.app.logout(&p).await;
@@ -271,6 +277,16 @@ pub(crate) async fn register(
                 .into_response()
         }
     }
+}
+
+/// The session cookie the portal and the end-user app share.
+pub(crate) fn session_cookie(token: String, secure: bool) -> Cookie<'static> {
+    Cookie::build((SESSION_COOKIE, token))
+        .path("/")
+        .http_only(true)
+        .secure(secure)
+        .same_site(SameSite::Lax)
+        .build()
 }
 
 #[derive(Debug, Deserialize)]
