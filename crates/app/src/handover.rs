@@ -237,6 +237,33 @@ impl From<&AuthorizationRequest> for RequestView {
     }
 }
 
+/// The e-mail that tells an end user of an invitation: who invites, to which
+/// site, what the installer would keep, until when, and where to answer.
+fn invitation_email(v: &InvitationView, site_name: &str, link: &str) -> String {
+    let mut body = format!(
+        "{} of {} invites you to become the owner of the site {site_name} (Site ID {}).\n",
+        v.invited_by, v.company_name, v.site_code
+    );
+    if let Some(a) = &v.authorization {
+        let how_long = a
+            .duration_hours
+            .map_or_else(|| "permanently".to_owned(), |h| format!("for {h} hours"));
+        body.push_str(&format!(
+            "\nIf you accept, {} keeps these rights on the site {how_long}: {}.\n",
+            v.company_name,
+            a.permissions.join(", ")
+        ));
+        if let Some(r) = &a.remark {
+            body.push_str(&format!("Their note: {r}\n"));
+        }
+    }
+    body.push_str(&format!(
+        "\nOpen the Siteward app{link} to accept or decline before {}.\n",
+        v.expires_at
+    ));
+    body
+}
+
 fn names(ps: impl Iterator<Item = Permission>) -> Vec<String> {
     ps.map(|p| p.as_str().to_owned()).collect()
 }
@@ -771,6 +798,18 @@ impl App {
         .write(&mut h, now)
         .await?;
         let view = one(invitation_views(&mut h, std::slice::from_ref(&invitation), now).await?)?;
+        self.queue_email(
+            &mut h,
+            company_id,
+            &invitation.end_user_email,
+            &format!(
+                "{} invites you to own the site {}",
+                view.company_name, site.name
+            ),
+            &invitation_email(&view, &site.name, &self.link("/app/invitations")),
+            now,
+        )
+        .await?;
         h.commit().await?;
         self.handover_event(
             Some(company_id),
@@ -1506,6 +1545,24 @@ impl App {
         };
         let mut h = self.inner.store.read().await?;
         let page = h.claims_of_owner(me, cursor, limit).await?;
+        Ok(Page {
+            items: claim_views(&mut h, &page.items).await?,
+            next_cursor: page.next_cursor,
+        })
+    }
+
+    /// the claims the company made to take over sites by their Site ID,
+    /// newest first, with the owners' answers (Installer Admins, who claim).
+    pub async fn company_claims(
+        &self,
+        p: &Principal,
+        cursor: Option<&str>,
+        limit: u32,
+    ) -> Result<Page<ClaimView>> {
+        let company_id = p.company_id().ok_or(AppError::NotFound("company"))?;
+        authorize(&p.actor, Action::ClaimSite(company_id)).map_err(AppError::refused("company"))?;
+        let mut h = self.inner.store.read().await?;
+        let page = h.claims_of_company(company_id, cursor, limit).await?;
         Ok(Page {
             items: claim_views(&mut h, &page.items).await?,
             next_cursor: page.next_cursor,

@@ -84,6 +84,8 @@ pub struct AppConfig {
     /// Hand-over: the oldest end-user app that handles invitations and how
     /// long an invitation waits for an answer.
     pub handover: siteward_core::handover::HandoverSettings,
+    /// The URL people reach the server at, for links in e-mails.
+    pub public_url: Option<String>,
 }
 
 /// The SMTP server notifications are sent through.
@@ -108,6 +110,7 @@ impl Default for AppConfig {
             renotify_ms: 4 * 3600 * 1000,
             smtp: None,
             handover: siteward_core::handover::HandoverSettings::default(),
+            public_url: None,
         }
     }
 }

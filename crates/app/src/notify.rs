@@ -86,6 +86,11 @@ impl Senders {
     }
 }
 
+/// The stored form of an e-mail the delivery task sends.
+fn email_payload(subject: &str, body: &str) -> String {
+    serde_json::json!({ "subject": subject, "body": body }).to_string()
+}
+
 /// Checks an SMTP configuration and builds its transport.
 pub fn smtp_transport(
     c: &SmtpConfig,
@@ -667,19 +672,67 @@ impl App {
         }
         for (notification_id, address) in emails {
             let body = format!(
-                "{}\n\nSite: {}\nDevice: {}\nTime: {}\n\nOpen the portal to see the device and acknowledge the problem.\n",
+                "{}\n\nSite: {}\nDevice: {}\nTime: {}\n\nOpen the portal{} to see the device and acknowledge the problem.\n",
                 m.body,
                 site.name,
                 s.name,
                 crate::rfc3339(now),
+                self.link("/portal/notifications"),
             );
-            let payload = serde_json::json!({ "subject": m.title, "body": body }).to_string();
-            deliveries.push(queue("email", Some(notification_id), address, payload));
+            deliveries.push(queue(
+                "email",
+                Some(notification_id),
+                address,
+                email_payload(&m.title, &body),
+            ));
         }
         for d in &deliveries {
             h.insert_delivery(d).await?;
         }
         Ok(queued)
+    }
+
+    /// Queues an e-mail in the caller's transaction, sent by the delivery task with
+    /// its retries; nothing when no SMTP server is configured. Returns whether one
+    /// was queued.
+    pub(crate) async fn queue_email(
+        &self,
+        h: &mut Handle,
+        company_id: CompanyId,
+        to: &str,
+        subject: &str,
+        body: &str,
+        now: i64,
+    ) -> Result<bool> {
+        if self.inner.config.smtp.is_none() {
+            return Ok(false);
+        }
+        h.insert_delivery(&Delivery {
+            id: new_uuid().to_string(),
+            company_id,
+            notification_id: None,
+            channel: "email".into(),
+            target: to.to_owned(),
+            payload: email_payload(subject, body),
+            state: "pending".into(),
+            attempts: 0,
+            next_attempt_at: now,
+            last_error: None,
+            created_at: now,
+        })
+        .await?;
+        Ok(true)
+    }
+
+    /// ` at <public URL><path>` when the public URL is configured, else nothing:
+    /// the tail of a sentence that points people to a page.
+    pub(crate) fn link(&self, path: &str) -> String {
+        self.inner
+            .config
+            .public_url
+            .as_deref()
+            .map(|u| format!(" at {}{path}", u.trim_end_matches('/')))
+            .unwrap_or_default()
     }
 
     /// Sends queued deliveries until `stop` turns true. Each batch is leased in the

@@ -8,7 +8,7 @@ use siteward_core::handover::AppVersion;
 use std::path::{Path, PathBuf};
 
 /// The keys of [`Settings`], as `SITEWARD_<KEY>` variables name them.
-const KEYS: [&str; 12] = [
+const KEYS: [&str; 13] = [
     "listen",
     "data_dir",
     "database_url",
@@ -21,6 +21,7 @@ const KEYS: [&str; 12] = [
     "smtp_from",
     "inspection_interval_secs",
     "min_app_version",
+    "invitation_valid_hours",
 ];
 
 /// Every setting, with its default.
@@ -55,6 +56,8 @@ pub struct Settings {
     /// The oldest end-user app version that handles invitations (R-8); older apps
     /// are told to update when they sign in, and their invitations wait.
     pub min_app_version: AppVersion,
+    /// How long an invitation to own a site waits for an answer, in hours (R-8).
+    pub invitation_valid_hours: u32,
 }
 
 impl Default for Settings {
@@ -72,6 +75,7 @@ impl Default for Settings {
             smtp_url: None,
             smtp_from: "Siteward <siteward@localhost>".into(),
             min_app_version: AppVersion::DEFAULT_MINIMUM,
+            invitation_valid_hours: 7 * 24,
         }
     }
 }
@@ -175,6 +179,10 @@ smtp_from = "Siteward <siteward@localhost>"
 # The oldest end-user app version that handles invitations. Apps signing in with
 # an older version are told to update; invitations wait for them.
 min_app_version = "4.3"
+
+# How long an invitation to own a site waits for the end user's answer, in hours;
+# then it expires and the installer may invite again.
+invitation_valid_hours = 168
 "#;
 
 #[cfg(test)]

@@ -3,8 +3,8 @@
 //! already added (with a couple of faults set), so a new user sees a living system.
 
 use siteward_app::{
-    AddDevice, App, LoginInput, NewEmployee, RegistrationAdmin, RegistrationCompany,
-    RegistrationInput, SiteInput,
+    AcceptInput, AddDevice, App, AuthorizationInput, EndUserSignUp, InvitationInput, LoginInput,
+    NewEmployee, RegistrationAdmin, RegistrationCompany, RegistrationInput, SiteInput,
 };
 use siteward_core::{Role, SiteId};
 use siteward_devsim::{Fault, Fleet, FleetSpec};
@@ -205,6 +205,7 @@ pub async fn seed(app: &App) -> anyhow::Result<DemoSeed> {
             tracing::warn!(error = %e, "demo fault not set");
         }
     }
+    hand_over(app, &admin, &site_ids).await?;
     app.logout(&admin).await?;
     let login = |role, email: &str| DemoLogin {
         role,
@@ -217,9 +218,87 @@ pub async fn seed(app: &App) -> anyhow::Result<DemoSeed> {
             login("Site Manager", "sam@brightline.example"),
             login("Site Manager", "lee@brightline.example"),
             login("Platform operator", "operator@siteward.example"),
+            login("End user (owner)", "marie@lumiere.example"),
+            login("End user (invited)", "dr.patel@riverside.example"),
         ],
         spare_codes: codes.collect(),
         fleet,
         devices_added,
     })
+}
+
+/// The end-user side: Café Lumière is handed over to its owner, who let the company
+/// keep health monitoring and site information; Riverside Dental Clinic's owner has
+/// an invitation waiting in the app (`/app`).
+async fn hand_over(
+    app: &App,
+    admin: &siteward_app::Principal,
+    site_ids: &HashMap<&str, SiteId>,
+) -> anyhow::Result<()> {
+    let mut owners = Vec::new();
+    for (name, email) in [
+        ("Marie Dubois", "marie@lumiere.example"),
+        ("Dr Anil Patel", "dr.patel@riverside.example"),
+    ] {
+        app.sign_up_end_user(
+            EndUserSignUp {
+                email: email.into(),
+                password: DEMO_PASSWORD.into(),
+                name: name.into(),
+                region: "EU".into(),
+                app_version: "4.3".into(),
+            },
+            None,
+        )
+        .await?;
+        owners.push(email);
+    }
+    let invite = |email: &str, permissions: &[&str], remark: &str| InvitationInput {
+        end_user_email: email.into(),
+        authorization: Some(AuthorizationInput {
+            permissions: permissions.iter().map(|p| (*p).to_owned()).collect(),
+            device_ids: None,
+            duration_hours: None,
+            remark: Some(remark.into()),
+        }),
+    };
+    if let Some(site) = site_ids.get("Café Lumière") {
+        let inv = app
+            .invite_owner(
+                admin,
+                *site,
+                invite(
+                    owners[0],
+                    &["site_info", "health_monitoring"],
+                    "So we can keep an eye on your cameras and alarm panel.",
+                ),
+            )
+            .await?;
+        let (_, marie) = app
+            .login(
+                LoginInput {
+                    email: owners[0].into(),
+                    password: DEMO_PASSWORD.into(),
+                    app_version: Some("4.3".into()),
+                },
+                None,
+            )
+            .await?;
+        app.accept_invitation(&marie, inv.id.parse()?, AcceptInput::default())
+            .await?;
+        app.logout(&marie).await?;
+    }
+    if let Some(site) = site_ids.get("Riverside Dental Clinic") {
+        app.invite_owner(
+            admin,
+            *site,
+            invite(
+                owners[1],
+                &["site_info", "configuration", "health_monitoring"],
+                "To maintain the recorder and cameras after hand-over.",
+            ),
+        )
+        .await?;
+    }
+    Ok(())
 }

@@ -117,8 +117,10 @@ pub async fn build_app(settings: &Settings, clock: Clock) -> anyhow::Result<App>
         }),
         handover: siteward_core::handover::HandoverSettings {
             minimum_app_version: settings.min_app_version,
-            ..siteward_core::handover::HandoverSettings::default()
+            invitation_ttl_ms: i64::from(settings.invitation_valid_hours.max(1))
+                * siteward_core::handover::HOUR_MS,
         },
+        public_url: settings.public_url.clone(),
         ..AppConfig::default()
     };
     if let Some(smtp) = &config.smtp {

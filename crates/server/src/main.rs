@@ -187,6 +187,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                 None => None,
             };
             println!("\nSiteward demo is running at {url}");
+            println!("Installer portal: {url}/portal   End-user app (phone-sized): {url}/app");
             println!("Data directory: {}", settings.data_dir.display());
             if let Some(seed) = seed {
                 println!(

@@ -4,11 +4,12 @@
 //! installation company, and who may delete devices when.
 
 use crate::on_both;
-use crate::support::{Db, PASSWORD, TestServer};
+use crate::support::{Db, PASSWORD, TestServer, mails, smtp_sink};
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 use siteward_app::Event;
 use siteward_devsim::{Fleet, FleetSpec};
+use std::time::Duration;
 
 on_both!(
     journey_invite_accept_authorize_expire_cancel,
@@ -16,7 +17,9 @@ on_both!(
     declined_withdrawn_and_expired_invitations,
     device_deletion_follows_the_invitation,
     change_of_installation_company,
-    other_companies_and_end_users_see_nothing
+    other_companies_and_end_users_see_nothing,
+    invitations_are_mailed_and_expire_as_configured,
+    the_demo_shows_both_sides_of_hand_over
 );
 
 const HOUR_MS: i64 = 60 * 60 * 1000;
@@ -1111,5 +1114,129 @@ async fn other_companies_and_end_users_see_nothing(db: Db) {
         &s.get(&format!("/api/v1/sites/{site}"), &a.admin).await,
         "site_info",
     );
+    s.finish().await;
+}
+
+/// with SMTP configured, the invitation also goes out by e-mail — who invites,
+/// to which site, the rights asked for, and where to answer — and it expires after
+/// the configured time (`invitation_valid_hours`), not the default week.
+async fn invitations_are_mailed_and_expire_as_configured(db: Db) {
+    let (smtp, mut inbox) = smtp_sink().await;
+    let s = TestServer::start_tuned(db, |st| {
+        st.smtp_url = Some(smtp);
+        st.smtp_from = "Siteward <hello@siteward.example>".into();
+        st.public_url = Some("https://siteward.example/".into());
+        st.invitation_valid_hours = 2;
+    })
+    .await;
+    let c = s.company("Acme", "ada@acme.example").await;
+    let site = s.site(&c.admin, "Depot").await;
+    end_user(&s, "eve@home.example", "EU", "4.3").await;
+    let (status, inv) = invite(
+        &s,
+        &c.admin,
+        &site,
+        json!({"end_user_email": "eve@home.example",
+               "authorization": {"permissions": ["health_monitoring"], "duration_hours": 24,
+                                 "remark": "We watch your recorders"}}),
+    )
+    .await;
+    assert_eq!(status, StatusCode::CREATED, "{inv}");
+
+    let got = mails(&mut inbox, 1, Duration::from_secs(15)).await;
+    assert_eq!(got.len(), 1, "one e-mail for the invitation");
+    let mail = &got[0];
+    assert_eq!(mail.to, vec!["eve@home.example".to_owned()]);
+    assert!(
+        mail.from.contains("hello@siteward.example"),
+        "{}",
+        mail.from
+    );
+    let text = mail.data.replace("=\n", "");
+    for expected in [
+        "Acme invites you to own the site Depot",
+        "health_monitoring",
+        "for 24 hours",
+        "We watch your recorders",
+        "https://siteward.example/app/invitations",
+    ] {
+        assert!(text.contains(expected), "{expected:?} in {text}");
+    }
+
+    // Two hours, not a week: pending a minute before, expired at the hour; then a
+    // new one may go out.
+    s.clock.advance(2 * HOUR_MS - 60_000);
+    let (_, view) = s.get(&format!("/api/v1/sites/{site}"), &c.admin).await;
+    assert_eq!(view["invitation"]["state"], "pending", "{view}");
+    s.clock.advance(60_000);
+    let admin = s.login("ada@acme.example", PASSWORD).await;
+    let (_, view) = s.get(&format!("/api/v1/sites/{site}"), &admin).await;
+    assert_eq!(view["invitation"]["state"], "expired", "{view}");
+    let (status, again) = invite(
+        &s,
+        &admin,
+        &site,
+        json!({"end_user_email": "eve@home.example"}),
+    )
+    .await;
+    assert_eq!(status, StatusCode::CREATED, "{again}");
+    s.finish().await;
+}
+
+/// The demo (`siteward demo`) seeds a handed-over site whose owner let the company
+/// keep health monitoring, and an invitation waiting in another end user's app;
+/// every printed account signs in with the demo password.
+async fn the_demo_shows_both_sides_of_hand_over(db: Db) {
+    let s = TestServer::start(db).await;
+    let seed = siteward_server::demo::seed(&s.app)
+        .await
+        .expect("demo seed");
+    let mut tokens = std::collections::HashMap::new();
+    for l in &seed.logins {
+        tokens.insert(
+            l.email.clone(),
+            s.login(&l.email, siteward_server::demo::DEMO_PASSWORD)
+                .await,
+        );
+    }
+    let admin = &tokens["admin@brightline.example"];
+    let (_, sites) = s.get("/api/v1/sites?limit=50", admin).await;
+    let state_of = |name: &str| {
+        sites["items"]
+            .as_array()
+            .expect("items")
+            .iter()
+            .find(|x| x["name"] == name)
+            .map(|x| x["state"].clone())
+    };
+    assert_eq!(
+        state_of("Café Lumière"),
+        Some(json!("handed_over")),
+        "{sites}"
+    );
+    assert_eq!(
+        state_of("Riverside Dental Clinic"),
+        Some(json!("owner_invited")),
+        "{sites}"
+    );
+
+    let (_, mine) = s
+        .get("/api/v1/me/sites", &tokens["marie@lumiere.example"])
+        .await;
+    let names: Vec<&str> = mine["items"]
+        .as_array()
+        .expect("items")
+        .iter()
+        .filter_map(|x| x["name"].as_str())
+        .collect();
+    assert_eq!(names, vec!["Café Lumière"], "{mine}");
+    let waiting = pending_invitation(&s, &tokens["dr.patel@riverside.example"]).await;
+    assert_eq!(waiting["site_name"], "Riverside Dental Clinic");
+
+    // The company kept health monitoring of the handed-over site.
+    let (status, health) = s.get("/api/v1/health/sites", admin).await;
+    assert_eq!(status, StatusCode::OK, "{health}");
+    assert!(health.to_string().contains("Café Lumière"), "{health}");
+    drop(seed);
     s.finish().await;
 }
