@@ -1,0 +1,628 @@
+//! The device side of the link: connects out to Siteward, proves each device it
+//! serves, answers ISAPI requests through a [`Relay`] (the device itself, or the
+//! LAN devices behind a bridge), sends events and keeps every one until the server
+//! acknowledges it, and reconnects with jittered back-off.
+
+use crate::backoff::Backoff;
+use crate::frame::{
+    self, DeviceClaim, Frame, LinkEvent, LinkRequest, LinkResponse, MAX_EVENTS_IN_FLIGHT, Outcome,
+    Register,
+};
+use crate::proof::{LinkKey, nonce_from};
+use futures::future::BoxFuture;
+use futures::{SinkExt as _, StreamExt as _};
+use rand::Rng as _;
+use std::collections::{BTreeMap, HashMap, VecDeque};
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::{Duration, Instant};
+use tokio::sync::{Notify, mpsc, watch};
+use tokio_tungstenite::tungstenite::Message;
+use tokio_tungstenite::tungstenite::client::IntoClientRequest as _;
+use tokio_tungstenite::tungstenite::protocol::CloseFrame;
+use tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode;
+
+/// One device this agent serves.
+#[derive(Debug, Clone)]
+pub struct AgentDevice {
+    /// Serial number.
+    pub serial: String,
+    /// The key derived from its verification code.
+    pub key: LinkKey,
+    /// A hint of its type (`ipc`, `nvr`, …).
+    pub device_type: Option<String>,
+}
+
+/// How the agent connects.
+#[derive(Debug, Clone)]
+pub struct AgentConfig {
+    /// `ws://…/link/v1` or `wss://…/link/v1`.
+    pub url: String,
+    /// The software, for the server's logs.
+    pub agent: String,
+    /// The devices served.
+    pub devices: Vec<AgentDevice>,
+    /// Reconnect back-off.
+    pub backoff: Backoff,
+    /// How long a connection must last before the back-off starts over.
+    pub stable_after: Duration,
+}
+
+impl AgentConfig {
+    /// A configuration with the protocol's default back-off.
+    pub fn new(
+        url: impl Into<String>,
+        agent: impl Into<String>,
+        devices: Vec<AgentDevice>,
+    ) -> Self {
+        Self {
+            url: url.into(),
+            agent: agent.into(),
+            devices,
+            backoff: Backoff::default(),
+            stable_after: Duration::from_secs(60),
+        }
+    }
+}
+
+/// An ISAPI request the server sent down the link.
+#[derive(Debug, Clone)]
+pub struct RelayRequest {
+    /// HTTP method.
+    pub method: String,
+    /// Path and query.
+    pub path: String,
+    /// Headers.
+    pub headers: Vec<(String, String)>,
+    /// Body.
+    pub body: Vec<u8>,
+}
+
+/// The answer to a relayed request.
+#[derive(Debug, Clone)]
+pub enum RelayAnswer {
+    /// The device answered.
+    Http {
+        /// Status.
+        status: u16,
+        /// Headers.
+        headers: Vec<(String, String)>,
+        /// Body.
+        body: Vec<u8>,
+    },
+    /// It could not be asked: `unreachable`, `timeout`, `too_large`, `unknown_device`.
+    Failed {
+        /// The error code.
+        error: &'static str,
+        /// Details.
+        detail: String,
+    },
+}
+
+/// Answers ISAPI requests for the devices an agent serves.
+pub trait Relay: Send + Sync + 'static {
+    /// Asks device `serial`.
+    fn request(&self, serial: &str, request: RelayRequest) -> BoxFuture<'static, RelayAnswer>;
+}
+
+/// What the agent is doing, for whoever runs it.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct AgentStatus {
+    /// Whether a connection is registered now.
+    pub connected: bool,
+    /// Serials the server accepted on this connection.
+    pub accepted: Vec<String>,
+    /// Serials the server is waiting to be told the code of.
+    pub waiting: Vec<String>,
+    /// Why the last connection ended or failed.
+    pub last_error: Option<String>,
+    /// Connections registered so far.
+    pub connections: u64,
+}
+
+/// The events of one device not yet acknowledged.
+#[derive(Debug)]
+struct Queue {
+    epoch: String,
+    next_seq: u64,
+    acked: u64,
+    /// Sent on the current connection, up to this seq.
+    sent: u64,
+    pending: VecDeque<(u64, String)>,
+}
+
+/// The events every device of the agent has to tell, kept until acknowledged.
+#[derive(Debug, Default)]
+struct Outbox {
+    queues: Mutex<HashMap<String, Queue>>,
+    added: Notify,
+}
+
+impl Outbox {
+    fn lock(&self) -> MutexGuard<'_, HashMap<String, Queue>> {
+        self.queues
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+}
+
+/// Controls a running agent.
+#[derive(Debug, Clone)]
+pub struct AgentHandle {
+    outbox: Arc<Outbox>,
+    status: watch::Receiver<AgentStatus>,
+    stop: watch::Sender<bool>,
+    drop_link: Arc<Notify>,
+}
+
+impl AgentHandle {
+    /// Queues an event (`EventNotificationAlert` XML) of device `serial`; it is sent
+    /// now or after the next reconnect, and kept until acknowledged. Returns its seq.
+    pub fn push_event(&self, serial: &str, xml: impl Into<String>) -> Option<u64> {
+        let seq = {
+            let mut q = self.outbox.lock();
+            let queue = q.get_mut(serial)?;
+            let seq = queue.next_seq;
+            queue.next_seq += 1;
+            queue.pending.push_back((seq, xml.into()));
+            seq
+        };
+        self.outbox.added.notify_one();
+        Some(seq)
+    }
+
+    /// Events of `serial` not yet acknowledged.
+    pub fn unacknowledged(&self, serial: &str) -> usize {
+        self.outbox
+            .lock()
+            .get(serial)
+            .map_or(0, |q| q.pending.len())
+    }
+
+    /// The status now, and its changes.
+    pub fn status(&self) -> watch::Receiver<AgentStatus> {
+        self.status.clone()
+    }
+
+    /// Drops the current connection without a close frame, as a network failure
+    /// would (the agent reconnects after its back-off).
+    pub fn drop_connection(&self) {
+        self.drop_link.notify_one();
+    }
+
+    /// Stops the agent.
+    pub fn stop(&self) {
+        let _ = self.stop.send(true);
+    }
+}
+
+/// The device side of the link.
+pub struct Agent {
+    config: AgentConfig,
+    relay: Arc<dyn Relay>,
+    outbox: Arc<Outbox>,
+    status: watch::Sender<AgentStatus>,
+    stop: watch::Receiver<bool>,
+    drop_link: Arc<Notify>,
+}
+
+impl std::fmt::Debug for Agent {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Agent")
+            .field("url", &self.config.url)
+            .field("devices", &self.config.devices.len())
+            .finish_non_exhaustive()
+    }
+}
+
+/// Why a connection ended.
+#[derive(Debug)]
+enum End {
+    Stopped,
+    Failed(String),
+}
+
+impl Agent {
+    /// An agent and its handle; [`Agent::run`] it on a task.
+    pub fn new(config: AgentConfig, relay: impl Relay) -> (Self, AgentHandle) {
+        let outbox = Arc::new(Outbox::default());
+        {
+            let mut q = outbox.lock();
+            for d in &config.devices {
+                q.insert(
+                    d.serial.clone(),
+                    Queue {
+                        epoch: format!("{:016x}", rand::rng().random::<u64>()),
+                        next_seq: 1,
+                        acked: 0,
+                        sent: 0,
+                        pending: VecDeque::new(),
+                    },
+                );
+            }
+        }
+        let (status_tx, status_rx) = watch::channel(AgentStatus::default());
+        let (stop_tx, stop_rx) = watch::channel(false);
+        let drop_link = Arc::new(Notify::new());
+        let handle = AgentHandle {
+            outbox: outbox.clone(),
+            status: status_rx,
+            stop: stop_tx,
+            drop_link: drop_link.clone(),
+        };
+        (
+            Self {
+                config,
+                relay: Arc::new(relay),
+                outbox,
+                status: status_tx,
+                stop: stop_rx,
+                drop_link,
+            },
+            handle,
+        )
+    }
+
+    /// Connects, serves, and reconnects until stopped.
+    pub async fn run(mut self) {
+        let mut backoff = self.config.backoff.clone();
+        loop {
+            if *self.stop.borrow() {
+                return;
+            }
+            let started = Instant::now();
+            let end = self.connection().await;
+            self.status.send_modify(|s| {
+                s.connected = false;
+                s.accepted.clear();
+                s.waiting.clear();
+                if let End::Failed(e) = &end {
+                    s.last_error = Some(e.clone());
+                }
+            });
+            match end {
+                End::Stopped => return,
+                End::Failed(e) => {
+                    tracing::debug!(url = %self.config.url, error = %e, "link closed")
+                }
+            }
+            if started.elapsed() >= self.config.stable_after {
+                backoff.reset();
+            }
+            let wait = backoff.next_wait(rand::rng().random::<f64>());
+            tokio::select! {
+                () = tokio::time::sleep(wait) => {}
+                _ = self.stop.changed() => return,
+            }
+        }
+    }
+
+    /// One connection, from the handshake to its end.
+    async fn connection(&mut self) -> End {
+        let mut request = match self.config.url.as_str().into_client_request() {
+            Ok(r) => r,
+            Err(e) => return End::Failed(format!("bad URL: {e}")),
+        };
+        request
+            .headers_mut()
+            .insert("sec-websocket-protocol", http_value(frame::SUBPROTOCOL));
+        let ws_config = tokio_tungstenite::tungstenite::protocol::WebSocketConfig::default()
+            .max_message_size(Some(frame::MAX_FRAME_BYTES))
+            .max_frame_size(Some(frame::MAX_FRAME_BYTES));
+        let connect = tokio_tungstenite::connect_async_with_config(request, Some(ws_config), false);
+        let (ws, _) = match tokio::time::timeout(Duration::from_secs(15), connect).await {
+            Ok(Ok(ok)) => ok,
+            Ok(Err(e)) => return End::Failed(format!("connect: {e}")),
+            Err(_) => return End::Failed("connect: timed out".into()),
+        };
+        let (mut sink, mut stream) = ws.split();
+
+        // Handshake: hello → register → registered.
+        let hello = match next_frame(&mut stream, Duration::from_secs(10)).await {
+            Ok(Frame::Hello(h)) => h,
+            Ok(other) => return End::Failed(format!("expected hello, got {other:?}")),
+            Err(e) => return End::Failed(e),
+        };
+        let client_nonce = nonce_from(rand::rng().random());
+        let claims: Vec<DeviceClaim> = {
+            let q = self.outbox.lock();
+            self.config
+                .devices
+                .iter()
+                .map(|d| DeviceClaim {
+                    serial: d.serial.clone(),
+                    proof: d.key.device_proof(&hello.nonce, &d.serial),
+                    epoch: q
+                        .get(&d.serial)
+                        .map(|q| q.epoch.clone())
+                        .unwrap_or_default(),
+                    device_type: d.device_type.clone(),
+                })
+                .collect()
+        };
+        let register = Frame::Register(Register {
+            agent: self.config.agent.clone(),
+            nonce: client_nonce.clone(),
+            devices: claims,
+        });
+        if let Err(e) = sink.send(Message::text(register.encode())).await {
+            return End::Failed(format!("send register: {e}"));
+        }
+
+        let (out_tx, mut out_rx) = mpsc::channel::<Message>(256);
+        let writer = tokio::spawn(async move {
+            while let Some(m) = out_rx.recv().await {
+                let closing = matches!(m, Message::Close(_));
+                if sink.send(m).await.is_err() || closing {
+                    break;
+                }
+            }
+            let _ = sink.close().await;
+        });
+        let keys: BTreeMap<String, LinkKey> = self
+            .config
+            .devices
+            .iter()
+            .map(|d| (d.serial.clone(), d.key.clone()))
+            .collect();
+        let heartbeat = Duration::from_secs(u64::from(hello.heartbeat_secs.clamp(1, 3600)));
+        let silence = Duration::from_secs(u64::from(hello.silence_limit_secs.clamp(2, 7200)));
+        let mut ticker = tokio::time::interval(heartbeat);
+        ticker.tick().await;
+        let mut last_heard = Instant::now();
+        let mut registered = false;
+        let end = loop {
+            tokio::select! {
+                msg = stream.next() => {
+                    last_heard = Instant::now();
+                    let text = match msg {
+                        Some(Ok(Message::Text(t))) => t,
+                        Some(Ok(Message::Close(c))) => break End::Failed(format!("closed by the server: {c:?}")),
+                        Some(Ok(_)) => continue,
+                        Some(Err(e)) => break End::Failed(format!("read: {e}")),
+                        None => break End::Failed("connection ended".into()),
+                    };
+                    let frame = match Frame::decode(text.as_str()) {
+                        Ok(f) => f,
+                        Err(e) => {
+                            tracing::warn!(error = %e, "bad frame from the server");
+                            continue;
+                        }
+                    };
+                    match frame {
+                        Frame::Registered(r) => {
+                            if let Err(e) = self.take_registered(&r, &keys, &client_nonce) {
+                                break End::Failed(e);
+                            }
+                            if !registered {
+                                registered = true;
+                                self.status.send_modify(|s| {
+                                    s.connected = true;
+                                    s.connections += 1;
+                                    s.last_error = None;
+                                });
+                            }
+                            self.send_events(&out_tx).await;
+                        }
+                        Frame::Request(r) => self.relay_request(r, &out_tx),
+                        Frame::Ack(a) => {
+                            let mut q = self.outbox.lock();
+                            if let Some(queue) = q.get_mut(&a.serial).filter(|q| q.epoch == a.epoch) {
+                                queue.acked = queue.acked.max(a.seq);
+                                while queue.pending.front().is_some_and(|(s, _)| *s <= a.seq) {
+                                    queue.pending.pop_front();
+                                }
+                            }
+                            drop(q);
+                            self.send_events(&out_tx).await;
+                        }
+                        Frame::Replaced(r) => {
+                            self.status.send_modify(|s| s.accepted.retain(|x| *x != r.serial));
+                        }
+                        _ => {}
+                    }
+                }
+                () = self.outbox.added.notified() => {
+                    self.send_events(&out_tx).await;
+                }
+                _ = ticker.tick() => {
+                    if last_heard.elapsed() > silence {
+                        break End::Failed("the server was silent too long".into());
+                    }
+                    if out_tx.send(Message::Ping(Vec::new().into())).await.is_err() {
+                        break End::Failed("writer ended".into());
+                    }
+                }
+                () = self.drop_link.notified() => {
+                    break End::Failed("dropped on request".into());
+                }
+                _ = self.stop.changed() => {
+                    let _ = out_tx.send(Message::Close(Some(CloseFrame {
+                        code: CloseCode::Normal,
+                        reason: "stopping".into(),
+                    }))).await;
+                    break End::Stopped;
+                }
+            }
+        };
+        drop(out_tx);
+        if matches!(end, End::Stopped) {
+            let _ = tokio::time::timeout(Duration::from_secs(2), writer).await;
+        } else {
+            writer.abort();
+        }
+        end
+    }
+
+    /// Takes the server's outcomes: accepted devices resend what was not stored.
+    fn take_registered(
+        &self,
+        r: &frame::Registered,
+        keys: &BTreeMap<String, LinkKey>,
+        client_nonce: &str,
+    ) -> Result<(), String> {
+        let mut q = self.outbox.lock();
+        for d in &r.devices {
+            let Some(key) = keys.get(&d.serial) else {
+                continue;
+            };
+            match d.state {
+                Outcome::Accepted => {
+                    let proof = d.server_proof.as_deref().unwrap_or_default();
+                    if !key.verify_server(client_nonce, &d.serial, proof) {
+                        return Err(format!(
+                            "the server did not prove it knows the key of {}",
+                            d.serial
+                        ));
+                    }
+                    if let Some(queue) = q.get_mut(&d.serial) {
+                        queue.acked = d.acked_seq.min(queue.next_seq.saturating_sub(1));
+                        while queue
+                            .pending
+                            .front()
+                            .is_some_and(|(s, _)| *s <= queue.acked)
+                        {
+                            queue.pending.pop_front();
+                        }
+                        queue.sent = queue.acked;
+                    }
+                    self.status.send_modify(|s| {
+                        s.waiting.retain(|x| *x != d.serial);
+                        if !s.accepted.contains(&d.serial) {
+                            s.accepted.push(d.serial.clone());
+                        }
+                    });
+                }
+                Outcome::Waiting => self.status.send_modify(|s| {
+                    if !s.waiting.contains(&d.serial) {
+                        s.waiting.push(d.serial.clone());
+                    }
+                }),
+                Outcome::Rejected => {
+                    tracing::warn!(serial = %d.serial, reason = ?d.reason, "the server rejected a device");
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Sends the events of accepted devices not yet sent on this connection,
+    /// keeping at most [`MAX_EVENTS_IN_FLIGHT`] unacknowledged per device.
+    async fn send_events(&self, out: &mpsc::Sender<Message>) {
+        let accepted = self.status.borrow().accepted.clone();
+        let mut frames = Vec::new();
+        {
+            let mut q = self.outbox.lock();
+            for serial in &accepted {
+                let Some(queue) = q.get_mut(serial) else {
+                    continue;
+                };
+                let limit = queue.acked + MAX_EVENTS_IN_FLIGHT as u64;
+                for (seq, xml) in &queue.pending {
+                    if *seq <= queue.sent {
+                        continue;
+                    }
+                    if *seq > limit {
+                        break;
+                    }
+                    frames.push(Frame::Event(LinkEvent {
+                        serial: serial.clone(),
+                        epoch: queue.epoch.clone(),
+                        seq: *seq,
+                        xml: xml.clone(),
+                    }));
+                    queue.sent = *seq;
+                }
+            }
+        }
+        for f in frames {
+            if out.send(Message::text(f.encode())).await.is_err() {
+                return;
+            }
+        }
+    }
+
+    /// Asks the relay and sends the answer back, without holding up the link.
+    fn relay_request(&self, r: LinkRequest, out: &mpsc::Sender<Message>) {
+        let relay = self.relay.clone();
+        let out = out.clone();
+        tokio::spawn(async move {
+            let answer = match frame::decode_body(&r.body) {
+                Ok(body) => {
+                    relay
+                        .request(
+                            &r.serial,
+                            RelayRequest {
+                                method: r.method,
+                                path: r.path,
+                                headers: r.headers,
+                                body,
+                            },
+                        )
+                        .await
+                }
+                Err(e) => RelayAnswer::Failed {
+                    error: "unreachable",
+                    detail: e.to_string(),
+                },
+            };
+            let response = match answer {
+                RelayAnswer::Http {
+                    status,
+                    headers,
+                    body,
+                } if body.len() * 4 / 3 + 4096 < frame::MAX_FRAME_BYTES => LinkResponse {
+                    id: r.id,
+                    status: Some(status),
+                    headers,
+                    body: frame::encode_body(&body),
+                    error: None,
+                    detail: None,
+                },
+                RelayAnswer::Http { body, .. } => failed(
+                    r.id,
+                    "too_large",
+                    format!("a body of {} bytes does not fit in a frame", body.len()),
+                ),
+                RelayAnswer::Failed { error, detail } => failed(r.id, error, detail),
+            };
+            let _ = out
+                .send(Message::text(Frame::Response(response).encode()))
+                .await;
+        });
+    }
+}
+
+fn failed(id: u64, error: &str, detail: String) -> LinkResponse {
+    LinkResponse {
+        id,
+        status: None,
+        headers: Vec::new(),
+        body: String::new(),
+        error: Some(error.to_owned()),
+        detail: Some(detail),
+    }
+}
+
+fn http_value(v: &'static str) -> tokio_tungstenite::tungstenite::http::HeaderValue {
+    tokio_tungstenite::tungstenite::http::HeaderValue::from_static(v)
+}
+
+/// The next protocol frame, skipping control frames, within `wait`.
+async fn next_frame<S>(stream: &mut S, wait: Duration) -> Result<Frame, String>
+where
+    S: futures::Stream<Item = Result<Message, tokio_tungstenite::tungstenite::Error>> + Unpin,
+{
+    let deadline = tokio::time::Instant::now() + wait;
+    loop {
+        match tokio::time::timeout_at(deadline, stream.next()).await {
+            Err(_) => return Err("the server said nothing in time".into()),
+            Ok(None) => return Err("connection ended".into()),
+            Ok(Some(Err(e))) => return Err(format!("read: {e}")),
+            Ok(Some(Ok(Message::Text(t)))) => {
+                return Frame::decode(t.as_str()).map_err(|e| e.to_string());
+            }
+            Ok(Some(Ok(Message::Close(c)))) => return Err(format!("closed by the server: {c:?}")),
+            Ok(Some(Ok(_))) => {}
+        }
+    }
+}
