@@ -116,13 +116,29 @@ impl App {
     /// Takes one event from a device: if it is an alarm and the device's site has an
     /// owner, keeps it and tells the owner. Returns whether a new alarm was kept.
     pub async fn take_device_event(&self, device: DeviceId, e: &EventAlert) -> Result<bool> {
+        let mut h = self.inner.store.begin().await?;
+        let kept = self.keep_alarm(&mut h, device, e, None).await?;
+        h.commit().await?;
+        Ok(self.publish_alarm(kept))
+    }
+
+    /// Keeps the event as an alarm in the caller's transaction if it is one and the
+    /// device's site has an owner; `key` overrides the event key (the device link
+    /// names each event by epoch and seq). The caller publishes the returned event
+    /// with [`App::publish_alarm`] once it committed.
+    pub(crate) async fn keep_alarm(
+        &self,
+        h: &mut siteward_store::Handle,
+        device: DeviceId,
+        e: &EventAlert,
+        key: Option<String>,
+    ) -> Result<Option<Event>> {
         let Some(kind) = alarm_kind(e) else {
-            return Ok(false);
+            return Ok(None);
         };
         let now = self.now();
-        let mut h = self.inner.store.begin().await?;
         let Some(site) = h.alarm_site_of_device(device).await? else {
-            return Ok(false);
+            return Ok(None);
         };
         let Some(owner) = facts(&site)
             .as_ref()
@@ -130,7 +146,7 @@ impl App {
             .or(site.owner_id.filter(|_| site.company_id.is_none()))
         else {
             // Not handed over: nobody's alarm yet.
-            return Ok(false);
+            return Ok(None);
         };
         let received = time::OffsetDateTime::from_unix_timestamp_nanos(i128::from(now) * 1_000_000)
             .unwrap_or(time::OffsetDateTime::UNIX_EPOCH);
@@ -149,17 +165,16 @@ impl App {
             device_name: site.device_name.clone(),
             kind: kind.as_str().to_owned(),
             detail: text,
-            event_key: event_key(device, e, kind, now),
+            event_key: key.unwrap_or_else(|| event_key(device, e, kind, now)),
             occurred_at,
             received_at: now,
             acknowledged_at: None,
             acknowledged_by: None,
         };
         if !h.insert_alarm(&alarm).await? {
-            return Ok(false);
+            return Ok(None);
         }
-        h.commit().await?;
-        self.inner.events.publish(Event::Alarm {
+        Ok(Some(Event::Alarm {
             company_id: site.company_id,
             site_id: site.site_id,
             owner_id: Some(owner),
@@ -169,8 +184,18 @@ impl App {
             kind: alarm.kind.clone(),
             text: alarm.detail.clone(),
             at: crate::rfc3339(occurred_at),
-        });
-        Ok(true)
+        }))
+    }
+
+    /// Publishes an alarm kept by [`App::keep_alarm`]; whether there was one.
+    pub(crate) fn publish_alarm(&self, kept: Option<Event>) -> bool {
+        match kept {
+            Some(event) => {
+                self.inner.events.publish(event);
+                true
+            }
+            None => false,
+        }
     }
 
     /// My alarms (end user), newest first.

@@ -17,6 +17,7 @@ use siteward_core::compat::{self, DeviceType};
 use siteward_core::policy::{Action, authorize, site_scope};
 use siteward_core::validate;
 use siteward_core::{DeviceId, SiteId};
+use siteward_store::PendingLink;
 use siteward_store::{Connection, Device, Handle, Page, Site};
 use utoipa::ToSchema;
 
@@ -86,6 +87,101 @@ impl From<&Device> for DeviceView {
             created_at: crate::rfc3339(d.created_at),
         }
     }
+}
+
+/// What adding a device did: added it, or (by serial number, not connected yet)
+/// made it wait for its link.
+#[derive(Debug, Clone)]
+pub enum Added {
+    /// Added.
+    Device(DeviceView),
+    /// Waiting for the device to connect.
+    Pending(PendingDeviceView),
+}
+
+impl Added {
+    /// The device, if it was added now.
+    pub fn device(self) -> Option<DeviceView> {
+        match self {
+            Added::Device(d) => Some(d),
+            Added::Pending(_) => None,
+        }
+    }
+}
+
+/// A device added by serial number and verification code that has not connected
+/// yet, or was refused when it did.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct PendingDeviceView {
+    /// Serial number.
+    pub serial: String,
+    /// The site it goes to.
+    pub site_id: String,
+    /// The name asked for.
+    pub name: Option<String>,
+    /// Always `link`.
+    pub connection: &'static str,
+    /// `pending` (waiting for the device to connect) or `refused` (it connected and
+    /// was refused: see `reason`).
+    pub state: &'static str,
+    /// Why it was refused.
+    pub reason: Option<String>,
+    /// When it was added, RFC 3339.
+    pub created_at: String,
+}
+
+impl PendingDeviceView {
+    pub(crate) fn of(p: &PendingLink) -> Self {
+        Self {
+            serial: p.serial.clone(),
+            site_id: p.site_id.to_string(),
+            name: p.name.clone(),
+            connection: "link",
+            state: if p.state == "refused" {
+                "refused"
+            } else {
+                "pending"
+            },
+            reason: p.reason.clone(),
+            created_at: crate::rfc3339(p.created_at),
+        }
+    }
+}
+
+/// The refusal for a serial number Siteward manages already.
+pub(crate) fn duplicate(existing: &Device, company: siteward_core::CompanyId) -> AppError {
+    if existing.company_id == company {
+        AppError::Conflict {
+            code: "device.duplicate",
+            message: format!("device {} is already in one of your sites", existing.serial),
+        }
+    } else {
+        AppError::Conflict {
+            code: "device.managed_elsewhere",
+            message: format!(
+                "device {} is already managed in Siteward by another installation company",
+                existing.serial
+            ),
+        }
+    }
+}
+
+/// A new device's health row: unknown, due for its first inspection at once.
+pub(crate) async fn first_health(h: &mut Handle, device: &Device, now: i64) -> Result<()> {
+    h.upsert_health(&siteward_store::HealthRecord {
+        device_id: device.id,
+        company_id: device.company_id,
+        site_id: device.site_id,
+        level: siteward_core::health::Level::Unknown,
+        reasons: Vec::new(),
+        observation: serde_json::json!({}),
+        last_inspected_at: None,
+        next_due_at: now,
+        offline_streak: 0,
+        updated_at: now,
+    })
+    .await?;
+    Ok(())
 }
 
 /// `POST /api/v1/sites/{id}/devices`.
@@ -162,27 +258,40 @@ impl App {
         p: &Principal,
         site_id: SiteId,
         input: AddDevice,
-    ) -> Result<DeviceView> {
+    ) -> Result<Added> {
         {
             let mut h = self.inner.store.read().await?;
             let site = load_site(&mut h, site_id).await?;
             let facts = site_facts(&mut h, &site, self.now()).await?;
             authorize(&p.actor, Action::AddDevice(&facts)).map_err(AppError::refused("site"))?;
         }
-        let AddDevice::Ip {
-            host: raw_host,
-            port,
-            https,
-            accept_invalid_certs,
-            username,
-            password,
-            name,
-        } = input
-        else {
-            return Err(AppError::Unprocessable {
-                code: "device.link_unavailable",
-                message: "adding devices by serial number and verification code needs the device link, which this server does not offer yet; add the device by IP address or domain".into(),
-            });
+        let (raw_host, port, https, accept_invalid_certs, username, password, name) = match input {
+            AddDevice::Ip {
+                host,
+                port,
+                https,
+                accept_invalid_certs,
+                username,
+                password,
+                name,
+            } => (
+                host,
+                port,
+                https,
+                accept_invalid_certs,
+                username,
+                password,
+                name,
+            ),
+            AddDevice::Link {
+                serial,
+                verification_code,
+                name,
+            } => {
+                return self
+                    .add_link_device(p, site_id, &serial, &verification_code, name)
+                    .await;
+            }
         };
         let mut f = Fields::default();
         let host = f.take(host("host", &raw_host));
@@ -268,21 +377,18 @@ impl App {
             created_at: now,
             updated_at: now,
             serial,
+            link_serial: None,
         };
         if let Some(existing) = h.device_by_serial(&device.serial).await? {
-            return Err(if existing.company_id == site.company_id {
-                AppError::Conflict {
-                    code: "device.duplicate",
-                    message: format!("device {} is already in one of your sites", device.serial),
-                }
-            } else {
-                AppError::Conflict {
-                    code: "device.managed_elsewhere",
-                    message: format!(
-                        "device {} is already managed in Siteward by another installation company",
-                        device.serial
-                    ),
-                }
+            return Err(duplicate(&existing, site.company_id));
+        }
+        if h.pending_link(&device.serial).await?.is_some() {
+            return Err(AppError::Conflict {
+                code: "device.pending",
+                message: format!(
+                    "device {} was added by serial number and is waiting to connect through its link",
+                    device.serial
+                ),
             });
         }
         h.insert_device(&device).await.map_err(|e| match e {
@@ -293,19 +399,7 @@ impl App {
             other => other.into(),
         })?;
         // Due for its first inspection at once.
-        h.upsert_health(&siteward_store::HealthRecord {
-            device_id: device.id,
-            company_id: device.company_id,
-            site_id: device.site_id,
-            level: siteward_core::health::Level::Unknown,
-            reasons: Vec::new(),
-            observation: serde_json::json!({}),
-            last_inspected_at: None,
-            next_due_at: now,
-            offline_streak: 0,
-            updated_at: now,
-        })
-        .await?;
+        first_health(&mut h, &device, now).await?;
         Record {
             company_id: Some(site.company_id),
             site_id: Some(site.id),
@@ -319,7 +413,7 @@ impl App {
         h.commit().await?;
         self.inner.wake.notify_one();
         self.inner.devices_changed.notify_one();
-        Ok(DeviceView::from(&device))
+        Ok(Added::Device(DeviceView::from(&device)))
     }
 
     /// A page of a site's devices.

@@ -43,6 +43,13 @@ impl Clients {
         {
             return Ok(c.clone());
         }
+        if d.connection == siteward_store::Connection::Link {
+            // Through its link: authenticated by the link itself.
+            let serial = d.link_serial.as_deref().unwrap_or(&d.serial);
+            let client = crate::link::LinkTransport::client(app.inner.links.clone(), serial);
+            map.insert(d.id, (d.created_at, client.clone()));
+            return Ok(client);
+        }
         let password = app
             .inner
             .key

@@ -17,6 +17,7 @@ mod handover;
 mod health;
 mod image;
 mod inspect;
+mod link;
 mod listen;
 mod notify;
 pub mod observe;
@@ -34,7 +35,7 @@ pub use alarms::{AlarmList, AlarmView, alarm_kind};
 pub use audit::AuditView;
 pub use clock::{Clock, rfc3339};
 pub use company::{CompanyInput, CompanyView};
-pub use devices::{AddDevice, DeviceView};
+pub use devices::{AddDevice, Added, DeviceView, PendingDeviceView};
 pub use end_users::{
     ClientView, DEFAULT_REGIONS, EndUserSignUp, EndUserView, InstallerView, MyDeviceView,
     MySiteView, MySites,
@@ -49,6 +50,7 @@ pub use handover::{
 pub use health::{DeviceHealthView, HealthItem, HealthQuery, SiteHealth};
 pub use image::{LOGO_MAX_BYTES, LOGO_MAX_SIDE};
 pub use inspect::{InspectionRequest, InspectionView};
+pub use link::{LinkClose, LinkHub, LinkOut, LinkSession};
 pub use notify::{
     NotificationList, NotificationView, RuleInput, RuleList, RuleView, WebhookInput, WebhookView,
     smtp_transport, webhook_signature,
@@ -86,6 +88,8 @@ pub struct AppConfig {
     pub handover: siteward_core::handover::HandoverSettings,
     /// The URL people reach the server at, for links in e-mails.
     pub public_url: Option<String>,
+    /// After how long without a frame a linked device is offline, in milliseconds.
+    pub link_silence_ms: i64,
 }
 
 /// The SMTP server notifications are sent through.
@@ -111,6 +115,7 @@ impl Default for AppConfig {
             smtp: None,
             handover: siteward_core::handover::HandoverSettings::default(),
             public_url: None,
+            link_silence_ms: 60_000,
         }
     }
 }
@@ -131,6 +136,7 @@ struct Inner {
     prober: probe::Prober,
     events: EventBus,
     clients: inspect::Clients,
+    links: Arc<link::LinkHub>,
     wake: tokio::sync::Notify,
     /// Devices were added or deleted (the listeners reconcile).
     devices_changed: tokio::sync::Notify,
@@ -151,6 +157,7 @@ impl App {
                 prober: probe::Prober::default(),
                 events: EventBus::default(),
                 clients: inspect::Clients::default(),
+                links: Arc::default(),
                 wake: tokio::sync::Notify::new(),
                 devices_changed: tokio::sync::Notify::new(),
                 refreshed: std::sync::Mutex::default(),

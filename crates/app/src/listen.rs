@@ -32,7 +32,7 @@ const HEALTH_EVENTS: [&str; 12] = [
     "illegalaccess",
 ];
 
-fn affects_health(event_type: &str) -> bool {
+pub(crate) fn affects_health(event_type: &str) -> bool {
     let t = event_type.to_ascii_lowercase();
     HEALTH_EVENTS.contains(&t.as_str())
 }

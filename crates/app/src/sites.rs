@@ -279,6 +279,23 @@ impl App {
         site_view(&mut h, p, &site, now).await
     }
 
+    /// A site's card — name, Site ID, state, owner, the company's invitation and
+    /// latest authorization — which an installer may see authorized or not, so as
+    /// to apply for an authorization or remove the site (`ViewSiteSummary`; R-10,
+    /// [`App::get_site`] needs the site-information permission once the
+    /// site is handed over.
+    pub async fn site_card(&self, p: &Principal, id: SiteId) -> Result<SiteView> {
+        let now = self.now();
+        let mut h = self.inner.store.read().await?;
+        let site = load_site(&mut h, id).await?;
+        authorize(
+            &p.actor,
+            Action::ViewSiteSummary(&site_facts(&mut h, &site, now).await?),
+        )
+        .map_err(AppError::refused("site"))?;
+        site_view(&mut h, p, &site, now).await
+    }
+
     /// Creates a site with a fresh Site ID in the company's region.
     pub async fn create_site(&self, p: &Principal, input: SiteInput) -> Result<SiteView> {
         let company_id = p.company_id().ok_or(AppError::NotFound("company"))?;

@@ -24,6 +24,7 @@ pub mod faults;
 mod fleet;
 pub mod identity;
 mod isapi;
+mod link_mode;
 mod listener;
 mod respond;
 pub mod spec;

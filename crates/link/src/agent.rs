@@ -219,6 +219,9 @@ impl std::fmt::Debug for Agent {
 enum End {
     Stopped,
     Failed(String),
+    /// Another connection serves the devices now (close 4409): wait long before
+    /// trying again, so two copies of one device do not take turns.
+    Replaced,
 }
 
 impl Agent {
@@ -275,20 +278,23 @@ impl Agent {
                 s.connected = false;
                 s.accepted.clear();
                 s.waiting.clear();
-                if let End::Failed(e) = &end {
-                    s.last_error = Some(e.clone());
+                match &end {
+                    End::Failed(e) => s.last_error = Some(e.clone()),
+                    End::Replaced => s.last_error = Some("replaced by a newer connection".into()),
+                    End::Stopped => {}
                 }
             });
-            match end {
+            let wait = match end {
                 End::Stopped => return,
+                End::Replaced => backoff.cap(),
                 End::Failed(e) => {
-                    tracing::debug!(url = %self.config.url, error = %e, "link closed")
+                    tracing::debug!(url = %self.config.url, error = %e, "link closed");
+                    if started.elapsed() >= self.config.stable_after {
+                        backoff.reset();
+                    }
+                    backoff.next_wait(rand::rng().random::<f64>())
                 }
-            }
-            if started.elapsed() >= self.config.stable_after {
-                backoff.reset();
-            }
-            let wait = backoff.next_wait(rand::rng().random::<f64>());
+            };
             tokio::select! {
                 () = tokio::time::sleep(wait) => {}
                 _ = self.stop.changed() => return,
@@ -376,6 +382,7 @@ impl Agent {
                     last_heard = Instant::now();
                     let text = match msg {
                         Some(Ok(Message::Text(t))) => t,
+                        Some(Ok(Message::Close(Some(c)))) if u16::from(c.code) == frame::close::REPLACED => break End::Replaced,
                         Some(Ok(Message::Close(c))) => break End::Failed(format!("closed by the server: {c:?}")),
                         Some(Ok(_)) => continue,
                         Some(Err(e)) => break End::Failed(format!("read: {e}")),
@@ -405,14 +412,7 @@ impl Agent {
                         }
                         Frame::Request(r) => self.relay_request(r, &out_tx),
                         Frame::Ack(a) => {
-                            let mut q = self.outbox.lock();
-                            if let Some(queue) = q.get_mut(&a.serial).filter(|q| q.epoch == a.epoch) {
-                                queue.acked = queue.acked.max(a.seq);
-                                while queue.pending.front().is_some_and(|(s, _)| *s <= a.seq) {
-                                    queue.pending.pop_front();
-                                }
-                            }
-                            drop(q);
+                            self.take_ack(&a);
                             self.send_events(&out_tx).await;
                         }
                         Frame::Replaced(r) => {
@@ -451,6 +451,17 @@ impl Agent {
             writer.abort();
         }
         end
+    }
+
+    /// An acknowledgement: the events up to it are stored and need not be kept.
+    fn take_ack(&self, a: &frame::Ack) {
+        let mut q = self.outbox.lock();
+        if let Some(queue) = q.get_mut(&a.serial).filter(|q| q.epoch == a.epoch) {
+            queue.acked = queue.acked.max(a.seq);
+            while queue.pending.front().is_some_and(|(s, _)| *s <= a.seq) {
+                queue.pending.pop_front();
+            }
+        }
     }
 
     /// Takes the server's outcomes: accepted devices resend what was not stored.

@@ -39,6 +39,11 @@ impl Backoff {
         self.next_bound().mul_f64(unit.clamp(0.0, 1.0))
     }
 
+    /// The longest wait.
+    pub fn cap(&self) -> Duration {
+        self.cap
+    }
+
     /// After a connection that lasted: start again from `base`.
     pub fn reset(&mut self) {
         self.attempt = 0;

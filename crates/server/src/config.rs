@@ -8,7 +8,7 @@ use siteward_core::handover::AppVersion;
 use std::path::{Path, PathBuf};
 
 /// The keys of [`Settings`], as `SITEWARD_<KEY>` variables name them.
-const KEYS: [&str; 13] = [
+const KEYS: [&str; 14] = [
     "listen",
     "data_dir",
     "database_url",
@@ -22,6 +22,7 @@ const KEYS: [&str; 13] = [
     "inspection_interval_secs",
     "min_app_version",
     "invitation_valid_hours",
+    "link_silence_secs",
 ];
 
 /// Every setting, with its default.
@@ -58,6 +59,9 @@ pub struct Settings {
     pub min_app_version: AppVersion,
     /// How long an invitation to own a site waits for an answer, in hours (R-8).
     pub invitation_valid_hours: u32,
+    /// After how long without a frame a device on the device link is offline, in
+    /// seconds (at least 10).
+    pub link_silence_secs: u32,
 }
 
 impl Default for Settings {
@@ -76,6 +80,7 @@ impl Default for Settings {
             smtp_from: "Siteward <siteward@localhost>".into(),
             min_app_version: AppVersion::DEFAULT_MINIMUM,
             invitation_valid_hours: 7 * 24,
+            link_silence_secs: 60,
         }
     }
 }
@@ -183,6 +188,10 @@ min_app_version = "4.3"
 # How long an invitation to own a site waits for the end user's answer, in hours;
 # then it expires and the installer may invite again.
 invitation_valid_hours = 168
+
+# Devices on the device link (/link/v1) that send nothing for this long, in seconds,
+# are offline (at least 10).
+link_silence_secs = 60
 "#;
 
 #[cfg(test)]

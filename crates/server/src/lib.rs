@@ -121,6 +121,7 @@ pub async fn build_app(settings: &Settings, clock: Clock) -> anyhow::Result<App>
                 * siteward_core::handover::HOUR_MS,
         },
         public_url: settings.public_url.clone(),
+        link_silence_ms: i64::from(settings.link_silence_secs.max(10)) * 1000,
         ..AppConfig::default()
     };
     if let Some(smtp) = &config.smtp {

@@ -683,6 +683,28 @@ impl Handle {
             cl.id.to_string()
         }))
     }
+
+    /// A page of the claims `company` made, newest first (the portal's list).
+    pub async fn claims_of_company(
+        &mut self,
+        company: CompanyId,
+        cursor: Option<&str>,
+        limit: u32,
+    ) -> Result<Page<Claim>> {
+        let sql = format!(
+            "SELECT {CLAIM_COLS} FROM site_claims WHERE company_id = $1 \
+             AND ($2 IS NULL OR id < $2) ORDER BY id DESC LIMIT $3"
+        );
+        let rows: Vec<ClaimRow> = on_conn!(self, |c| sqlx::query_as(AssertSqlSafe(sql.as_str()))
+            .bind(company.to_string())
+            .bind(cursor)
+            .bind(i64::from(limit) + 1)
+            .fetch_all(&mut *c)
+            .await)?;
+        Ok(page_desc(convert(rows)?, limit, |cl: &Claim| {
+            cl.id.to_string()
+        }))
+    }
 }
 
 #[cfg(test)]

@@ -252,6 +252,8 @@ pub struct Device {
     pub created_at: Millis,
     /// When it last changed.
     pub updated_at: Millis,
+    /// The serial number it proves itself with on the device link (linked devices).
+    pub link_serial: Option<String>,
 }
 
 /// The latest health of a device, and when it is next due for inspection.

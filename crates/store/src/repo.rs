@@ -806,6 +806,7 @@ struct DeviceRow {
     last_seen_at: Option<i64>,
     created_at: i64,
     updated_at: i64,
+    link_serial: Option<String>,
 }
 
 impl TryFrom<DeviceRow> for Device {
@@ -836,13 +837,14 @@ impl TryFrom<DeviceRow> for Device {
             last_seen_at: r.last_seen_at,
             created_at: r.created_at,
             updated_at: r.updated_at,
+            link_serial: r.link_serial,
         })
     }
 }
 
 const DEVICE_COLS: &str = "id, company_id, site_id, serial, name, brand, model, device_type, \
     firmware, mac, connection, host, port, https, accept_invalid_certs, username, secret, online, \
-    last_seen_at, created_at, updated_at";
+    last_seen_at, created_at, updated_at, link_serial";
 
 /// Devices.
 impl Handle {
@@ -850,8 +852,8 @@ impl Handle {
     pub async fn insert_device(&mut self, d: &Device) -> Result<()> {
         const SQL: &str = "INSERT INTO devices (id, company_id, site_id, serial, name, brand, model, \
             device_type, firmware, mac, connection, host, port, https, accept_invalid_certs, username, \
-            secret, online, last_seen_at, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, \
-            $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21)";
+            secret, online, last_seen_at, created_at, updated_at, link_serial) VALUES ($1, $2, $3, $4, \
+            $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22)";
         on_conn!(self, |c| sqlx::query(SQL)
             .bind(d.id.to_string())
             .bind(d.company_id.to_string())
@@ -874,6 +876,7 @@ impl Handle {
             .bind(d.last_seen_at)
             .bind(d.created_at)
             .bind(d.updated_at)
+            .bind(&d.link_serial)
             .execute(&mut *c)
             .await
             .map(|_| ()))?;

@@ -12,6 +12,7 @@
 mod api;
 mod auth;
 mod enduser;
+mod link;
 mod portal;
 pub mod problem;
 
@@ -60,6 +61,7 @@ pub fn router(app: App, config: WebConfig) -> Router {
         .merge(api::router())
         .merge(portal::router())
         .merge(enduser::router())
+        .route(siteward_link::frame::PATH, get(link::link))
         .route("/healthz", get(|| async { "ok" }))
         .route("/readyz", get(readyz))
         .with_state(state)

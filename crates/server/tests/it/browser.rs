@@ -517,3 +517,9 @@ async fn the_health_page_updates_live_and_locates_devices() {
     drop(fleet);
     s.finish().await;
 }
+
+/// Signs in to the portal as `email` (the test password) and waits for the
+/// overview; for browser tests in other files.
+pub(crate) async fn portal_sign_in(c: &Client, url: &str, email: &str) {
+    sign_in(c, url, email).await;
+}

@@ -10,7 +10,7 @@ use crate::on_both;
 use crate::support::{Db, PASSWORD, TestServer};
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
-use siteward_devsim::{Fault, Fleet, FleetSpec, OfflineMode};
+use siteward_devsim::{EventKind, Fault, Fleet, FleetSpec, OfflineMode};
 use std::time::Duration;
 
 on_both!(
@@ -19,6 +19,7 @@ on_both!(
     my_sites_show_devices_and_the_logo_rule,
     the_app_pages_work_with_cookie_and_csrf,
     the_app_answers_invitations_and_requests,
+    the_owner_removes_devices_in_the_app,
 );
 
 async fn sign_up(s: &TestServer, body: Value) -> (StatusCode, Value) {
@@ -1038,5 +1039,683 @@ async fn the_app_answers_invitations_and_requests(db: Db) {
         html.contains("by Eva Owner") && html.contains("by Ada Admin"),
         "{html}"
     );
+    s.finish().await;
+}
+
+/// Adds a simulated device to a site over IP (as the installer); returns its id
+/// and name.
+async fn add_device(
+    s: &TestServer,
+    token: &str,
+    site: &str,
+    d: &siteward_devsim::DeviceInfo,
+) -> (String, String) {
+    let (status, body) = s
+        .post(
+            &format!("/api/v1/sites/{site}/devices"),
+            token,
+            json!({"via": "ip", "host": d.address.ip().to_string(), "port": d.address.port(),
+                   "username": d.username, "password": d.password}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{body}");
+    (
+        body["id"].as_str().expect("id").to_owned(),
+        body["name"].as_str().expect("name").to_owned(),
+    )
+}
+
+/// Follows a form's redirect with the flash cookie it set: (where, the page).
+async fn follow(s: &TestServer, cookie: &str, res: reqwest::Response) -> (String, String) {
+    assert_eq!(res.status(), StatusCode::SEE_OTHER, "a redirect");
+    let to = res.headers()["location"]
+        .to_str()
+        .expect("location")
+        .to_owned();
+    let cookie = match set_cookie(&res, "sw_flash") {
+        Some(flash) => format!("{cookie}; sw_flash={flash}"),
+        None => cookie.to_owned(),
+    };
+    let html = page(s, &to, &cookie).await.text().await.expect("html");
+    (to, html)
+}
+
+/// The devices of a site as its owner sees them through the API.
+async fn owned_devices(s: &TestServer, token: &str, site: &str) -> Vec<String> {
+    let (status, body) = s.get(&format!("/api/v1/me/sites/{site}"), token).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    body["devices"]
+        .as_array()
+        .expect("devices")
+        .iter()
+        .filter_map(|d| d["id"].as_str().map(str::to_owned))
+        .collect()
+}
+
+/// R-16, R-35: once the site is handed over, its owner removes devices in the app —
+/// a form with the session's CSRF secret that asks first (`data-confirm`), over the
+/// same use case as `DELETE /api/v1/devices/{id}`; the answer shows as a message.
+/// Nobody else may: not the installer (API or app), not another end user, not the
+/// owner before accepting, not a forged form.
+async fn the_owner_removes_devices_in_the_app(db: Db) {
+    let s = TestServer::start(db).await;
+    let fleet = Fleet::start(FleetSpec::parse_mix("ipc=2", 5).expect("mix"))
+        .await
+        .expect("fleet");
+    let a = s.company("Acme", "ada@acme.example").await;
+    let site = s.site(&a.admin, "Lake house").await;
+    let mut devices = Vec::new();
+    for d in fleet.devices() {
+        devices.push(add_device(&s, &a.admin, &site, &d).await);
+    }
+    let (cam, cam_name) = devices[0].clone();
+    let (other, _) = devices[1].clone();
+    let (cookie, csrf) = app_sign_up(&s, "eva@home.example").await;
+    let token = cookie.trim_start_matches("sw_session=").to_owned();
+    let (bob_cookie, bob_csrf) = app_sign_up(&s, "bob@home.example").await;
+    let remove = |device: &str| format!("/app/sites/{site}/devices/{device}/remove");
+
+    // Invited, not yet the owner: the installer may no longer delete (R-16), and
+    // Eva may not yet.
+    let (status, inv) = s
+        .post(
+            &format!("/api/v1/sites/{site}/invitation"),
+            &a.admin,
+            json!({"end_user_email": "eva@home.example"}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{inv}");
+    let (status, body) = s.delete(&format!("/api/v1/devices/{cam}"), &a.admin).await;
+    assert_eq!(status, StatusCode::FORBIDDEN, "{body}");
+    assert_eq!(body["code"], "policy.only_owner_deletes_devices");
+    let res = submit(&s, &cookie, &remove(&cam), &[("csrf", csrf.as_str())]).await;
+    let (to, html) = follow(&s, &cookie, res).await;
+    assert_eq!(to, "/app", "not her site yet: back home");
+    assert!(
+        html.contains("flash error") && html.contains("not found"),
+        "{html}"
+    );
+
+    // Eva accepts in the app; her site's page offers to remove each device, asking
+    // first. Home lists the devices without.
+    let inv_id = inv["id"].as_str().expect("id");
+    let res = submit(
+        &s,
+        &cookie,
+        &format!("/app/invitations/{inv_id}/accept"),
+        &[("csrf", csrf.as_str())],
+    )
+    .await;
+    assert_eq!(res.status(), StatusCode::SEE_OTHER);
+    assert_eq!(owned_devices(&s, &token, &site).await.len(), 2);
+    let html = page(&s, &format!("/app/sites/{site}"), &cookie)
+        .await
+        .text()
+        .await
+        .expect("html");
+    for d in [&cam, &other] {
+        let action = format!("action=\"/app/sites/{site}/devices/{d}/remove\"");
+        let at = html
+            .find(&action)
+            .unwrap_or_else(|| panic!("{action} in {html}"));
+        let form = &html[html[..at].rfind("<form").expect("form")..];
+        let form = &form[..form.find("</form>").expect("end of form")];
+        assert!(form.contains("data-confirm=\"Remove "), "{form}");
+        assert!(
+            form.contains(&format!("name=\"csrf\" value=\"{csrf}\"")),
+            "{form}"
+        );
+    }
+    let part = s
+        .http
+        .get(format!("{}/app/sites/{site}", s.url))
+        .header("cookie", &cookie)
+        .header("x-partial", "site-live")
+        .send()
+        .await
+        .expect("partial")
+        .text()
+        .await
+        .expect("html");
+    assert!(
+        part.contains(&remove(&cam)) && !part.contains("<html"),
+        "the live part keeps the forms: {part}"
+    );
+    let home = page(&s, "/app", &cookie).await.text().await.expect("html");
+    assert!(
+        home.contains(&cam_name) && !home.contains("/remove"),
+        "{home}"
+    );
+
+    // Refused: a forged form, another end user, the installer in the app and over
+    // the API. Nothing is removed.
+    let res = submit(&s, &cookie, &remove(&cam), &[("csrf", "forged")]).await;
+    assert_eq!(res.status(), StatusCode::FORBIDDEN);
+    let res = submit(
+        &s,
+        &bob_cookie,
+        &remove(&cam),
+        &[("csrf", bob_csrf.as_str())],
+    )
+    .await;
+    let (to, html) = follow(&s, &bob_cookie, res).await;
+    assert_eq!(to, "/app", "Bob does not see Eva's site");
+    assert!(
+        html.contains("flash error") && html.contains("device not found"),
+        "{html}"
+    );
+    assert!(!html.contains("Lake house"), "{html}");
+    let admin_cookie = format!("sw_session={}", a.admin);
+    let res = submit(&s, &admin_cookie, &remove(&cam), &[("csrf", "x")]).await;
+    assert_eq!(res.status(), StatusCode::SEE_OTHER);
+    assert_eq!(
+        res.headers()["location"],
+        "/portal",
+        "the app is not theirs"
+    );
+    let (status, body) = s.delete(&format!("/api/v1/devices/{cam}"), &a.admin).await;
+    assert_eq!(status, StatusCode::FORBIDDEN, "{body}");
+    assert_eq!(body["code"], "policy.only_owner_deletes_devices");
+    assert_eq!(
+        owned_devices(&s, &token, &site).await,
+        [cam.clone(), other.clone()]
+    );
+
+    // Eva removes the camera: a message on her site's page, which lists only the
+    // other device; the trail records it (R-37); the installer sees it gone.
+    let res = submit(&s, &cookie, &remove(&cam), &[("csrf", csrf.as_str())]).await;
+    let (to, html) = follow(&s, &cookie, res).await;
+    assert_eq!(to, format!("/app/sites/{site}"));
+    assert!(
+        html.contains("flash ok")
+            && html.contains(&format!("{cam_name} is removed from Lake house.")),
+        "{html}"
+    );
+    assert!(
+        !html.contains(&remove(&cam)) && html.contains(&remove(&other)),
+        "{html}"
+    );
+    assert!(html.contains("by Eva Owner"), "R-37 trail: {html}");
+    assert_eq!(owned_devices(&s, &token, &site).await, [other.as_str()]);
+    let (status, _) = s.get(&format!("/api/v1/devices/{cam}"), &a.admin).await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    let (_, audit) = s
+        .get(&format!("/api/v1/me/sites/{site}/audit"), &token)
+        .await;
+    assert_eq!(audit["items"][0]["action"], "device.delete", "{audit}");
+
+    // Again: it is gone, which she is told on the same page.
+    let res = submit(&s, &cookie, &remove(&cam), &[("csrf", csrf.as_str())]).await;
+    let (to, html) = follow(&s, &cookie, res).await;
+    assert_eq!(to, format!("/app/sites/{site}"));
+    assert!(
+        html.contains("flash error") && html.contains("device not found"),
+        "{html}"
+    );
+    drop(fleet);
+    s.finish().await;
+}
+
+// ---- On a phone, in headless Chromium (R-34 to R-36, R-41) ---------------------
+
+/// How long something that comes over the live stream may take to show.
+const LIVE: Duration = Duration::from_secs(15);
+
+/// Signs in to the app in the browser and lands on Home.
+async fn app_sign_in(c: &fantoccini::Client, url: &str, email: &str) {
+    c.goto(&format!("{url}/app/login"))
+        .await
+        .expect("sign-in page");
+    fill(c, "input[name=email]", email).await;
+    fill(c, "input[name=password]", PASSWORD).await;
+    click(c, "button[type=submit]").await;
+    c.wait()
+        .at_most(Duration::from_secs(10))
+        .for_url(&format!("{url}/app").parse().expect("url"))
+        .await
+        .expect("signed in to the app");
+}
+
+/// Waits until the page's event stream is open (the script marks the root
+/// element), so that whatever happens next is heard; then marks the page, so that
+/// [`not_reloaded`] can tell it was updated in place.
+async fn listening(c: &fantoccini::Client) {
+    c.wait()
+        .at_most(Duration::from_secs(10))
+        .for_element(fantoccini::Locator::Css("html[data-stream=open]"))
+        .await
+        .expect("the page's live stream opens");
+    c.execute("window.stillTheSamePage = true;", vec![])
+        .await
+        .expect("mark the page");
+}
+
+/// The page marked by [`listening`] is still the one shown: no reload, no
+/// navigation.
+async fn not_reloaded(c: &fantoccini::Client) {
+    let same = c
+        .execute("return window.stillTheSamePage === true;", vec![])
+        .await
+        .expect("script");
+    assert_eq!(same, Value::Bool(true), "updated live, without a reload");
+}
+
+/// Counts from now on the live part's re-renders (the script's `siteward:updated`).
+async fn count_updates(c: &fantoccini::Client) {
+    c.execute(
+        "window.liveUpdates = 0; document.addEventListener('siteward:updated', function () { window.liveUpdates += 1; });",
+        vec![],
+    )
+    .await
+    .expect("count updates");
+}
+
+/// Waits (polling, up to [`LIVE`]) until the live part was re-rendered `n` times
+/// since [`count_updates`].
+async fn updated(c: &fantoccini::Client, n: u64) {
+    let deadline = std::time::Instant::now() + LIVE;
+    loop {
+        let seen = c
+            .execute("return window.liveUpdates;", vec![])
+            .await
+            .expect("script");
+        if seen.as_u64().is_some_and(|seen| seen >= n) {
+            return;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "{n} live updates within {LIVE:?}; saw {seen}"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+/// Waits (polling, up to `within`) for an element, e.g. one a live update brings.
+async fn appears(
+    c: &fantoccini::Client,
+    css: &str,
+    within: Duration,
+) -> fantoccini::elements::Element {
+    c.wait()
+        .at_most(within)
+        .every(Duration::from_millis(100))
+        .for_element(fantoccini::Locator::Css(css))
+        .await
+        .unwrap_or_else(|e| panic!("{css} within {within:?}: {e}"))
+}
+
+/// Waits (polling, up to `within`) until the text of `css` contains `want`.
+async fn until_text(c: &fantoccini::Client, css: &str, want: &str, within: Duration) -> String {
+    let deadline = std::time::Instant::now() + within;
+    loop {
+        let text = match c.find(fantoccini::Locator::Css(css)).await {
+            Ok(el) => el.text().await.unwrap_or_default(),
+            Err(_) => String::new(),
+        };
+        if text.contains(want) {
+            return text;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "{want:?} in {css} within {within:?}; it says {text:?}"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+/// R-41: the page fits the phone's 390 px: nothing scrolls sideways.
+async fn fits_the_phone(c: &fantoccini::Client, what: &str) {
+    let (width, scroll) = (
+        c.execute("return window.innerWidth;", vec![])
+            .await
+            .expect("width"),
+        c.execute("return document.documentElement.scrollWidth;", vec![])
+            .await
+            .expect("scroll width"),
+    );
+    assert_eq!(width, json!(390), "a phone's viewport");
+    assert!(
+        scroll.as_u64().is_some_and(|w| w <= 390),
+        "{what} is {scroll} px wide on a 390 px screen"
+    );
+}
+
+/// Signs up an end user through the API and hands `site` over to them by the real
+/// flow (the installer invites, they accept over the API); returns their token.
+async fn owner_of(s: &TestServer, installer: &str, site: &str, email: &str) -> String {
+    let (_, token) = owner(s, email).await;
+    let (status, inv) = s
+        .post(
+            &format!("/api/v1/sites/{site}/invitation"),
+            installer,
+            json!({"end_user_email": email}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{inv}");
+    let (status, body) = s
+        .post(
+            &format!(
+                "/api/v1/invitations/{}/accept",
+                inv["id"].as_str().expect("id")
+            ),
+            &token,
+            json!({}),
+        )
+        .await;
+    assert!(status.is_success(), "{status} {body}");
+    token
+}
+
+/// R-8, R-9, R-16, R-34, R-35 on a 390×844 phone: Eva, signed in on Home, sees the
+/// installer's invitation arrive live (no reload), opens it and taps Accept; the
+/// site is hers in My sites. On its page she removes a device, confirming first.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn accept_an_invitation_live_on_a_phone() {
+    let s = TestServer::start(Db::Sqlite).await;
+    let fleet = Fleet::start(FleetSpec::parse_mix("ipc=1", 11).expect("mix"))
+        .await
+        .expect("fleet");
+    let a = s.company("Acme", "ada@acme.example").await;
+    let site = s.site(&a.admin, "Lake house").await;
+    let (cam, cam_name) = add_device(&s, &a.admin, &site, &fleet.devices()[0]).await;
+    let (_, eva) = owner(&s, "eva@home.example").await;
+    let (_driver, c) = phone().await;
+    let url = s.url.clone();
+
+    app_sign_in(&c, &url, "eva@home.example").await;
+    let empty = text_of(&c, "#sites").await;
+    assert!(empty.contains("No sites yet"), "{empty}");
+    fits_the_phone(&c, "Home").await;
+    listening(&c).await;
+
+    // The installer invites her through the API; Home tells her while she looks.
+    let (status, inv) = s
+        .post(
+            &format!("/api/v1/sites/{site}/invitation"),
+            &a.admin,
+            json!({"end_user_email": "eva@home.example"}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{inv}");
+    let waiting = appears(&c, "#sites a.waiting[href='/app/invitations']", LIVE)
+        .await
+        .text()
+        .await
+        .expect("text");
+    assert!(waiting.contains("1 invitation waits"), "{waiting}");
+    not_reloaded(&c).await;
+    fits_the_phone(&c, "Home with an invitation").await;
+    screenshot(&c, "app-invitation-waits-phone").await;
+
+    // She opens it and accepts.
+    click(&c, "#sites a.waiting[href='/app/invitations']").await;
+    let card = text_of(&c, "#invitations section.invitation").await;
+    assert!(
+        card.contains("Lake house") && card.contains("Acme (Ada Admin) invites you"),
+        "{card}"
+    );
+    fits_the_phone(&c, "Invitations").await;
+    click(
+        &c,
+        "#invitations form[action$='/accept'] button[type=submit]",
+    )
+    .await;
+    let notice = until_text(&c, ".flash.ok", "Lake house is yours now", LIVE).await;
+    assert!(notice.contains("Acme looks after it"), "{notice}");
+    assert_eq!(
+        c.current_url().await.expect("url").path(),
+        format!("/app/sites/{site}")
+    );
+
+    // My sites: the site, hers.
+    click(&c, ".tabbar a[href='/app']").await;
+    let mine = until_text(&c, "#sites", "Lake house", LIVE).await;
+    assert!(!mine.contains("invitation waits"), "answered: {mine}");
+    appears(
+        &c,
+        &format!("#sites a[href='/app/sites/{site}']"),
+        Duration::from_secs(5),
+    )
+    .await;
+    fits_the_phone(&c, "Home with a site").await;
+    screenshot(&c, "app-home-with-site-phone").await;
+    let (_, sites) = s.get("/api/v1/me/sites", &eva).await;
+    assert_eq!(sites["items"][0]["id"], site.as_str(), "{sites}");
+    assert_eq!(sites["items"][0]["state"], "handed_over", "{sites}");
+
+    // R-16: on the site's page she removes the camera; the app asks first, and
+    // saying no keeps it — also once a live update has re-rendered the devices (the
+    // installer applies for an authorization, which the trail shows, R-37).
+    click(&c, &format!("#sites a[href='/app/sites/{site}']")).await;
+    let form = format!("form[action='/app/sites/{site}/devices/{cam}/remove'] button");
+    appears(&c, &form, Duration::from_secs(5)).await;
+    listening(&c).await;
+    count_updates(&c).await;
+    let (status, req) = s
+        .post(
+            &format!("/api/v1/sites/{site}/authorization-requests"),
+            &a.admin,
+            json!({"permissions": ["site_info"], "duration_hours": 1}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{req}");
+    updated(&c, 1).await;
+    until_text(&c, "#site-live", "applied for an authorization", LIVE).await;
+    not_reloaded(&c).await;
+    fits_the_phone(&c, "the site's page").await;
+    screenshot(&c, "app-site-phone").await;
+    click(&c, &form).await;
+    let question = c.get_alert_text().await.expect("asked first");
+    assert!(
+        question.contains(&format!("Remove {cam_name} from Lake house?")),
+        "{question}"
+    );
+    c.dismiss_alert().await.expect("no");
+    assert_eq!(owned_devices(&s, &eva, &site).await, [cam.as_str()], "kept");
+    click(&c, &form).await;
+    c.accept_alert().await.expect("yes");
+    let notice = until_text(&c, ".flash.ok", "is removed from Lake house", LIVE).await;
+    assert!(notice.contains(&cam_name), "{notice}");
+    let devices = text_of(&c, "#site-live").await;
+    assert!(devices.contains("No devices yet"), "{devices}");
+    assert_eq!(owned_devices(&s, &eva, &site).await, Vec::<String>::new());
+    let _ = c.close().await;
+    drop(fleet);
+    s.finish().await;
+}
+
+/// R-10, R-35 on a 390×844 phone: the installer applies for 8 hours of health
+/// monitoring; the request appears live on Requests; the owner approves it for one
+/// hour only, and the installer's authorization runs out in about an hour.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn approve_an_authorization_live_on_a_phone() {
+    let s = TestServer::start(Db::Sqlite).await;
+    let a = s.company("Acme", "ada@acme.example").await;
+    let site = s.site(&a.admin, "Lake house").await;
+    owner_of(&s, &a.admin, &site, "eva@home.example").await;
+    let (_driver, c) = phone().await;
+    let url = s.url.clone();
+
+    app_sign_in(&c, &url, "eva@home.example").await;
+    click(&c, ".tabbar a[href='/app/requests']").await;
+    let nothing = text_of(&c, "#requests").await;
+    assert!(nothing.contains("Nothing waiting"), "{nothing}");
+    fits_the_phone(&c, "Requests").await;
+    listening(&c).await;
+
+    let (status, req) = s
+        .post(
+            &format!("/api/v1/sites/{site}/authorization-requests"),
+            &a.admin,
+            json!({"permissions": ["health_monitoring"], "duration_hours": 8, "remark": "yearly check"}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{req}");
+    let card = appears(&c, "#requests section.request", LIVE)
+        .await
+        .text()
+        .await
+        .expect("text");
+    for want in ["Lake house", "Health monitoring", "8 hours", "yearly check"] {
+        assert!(card.contains(want), "{want} in {card}");
+    }
+    not_reloaded(&c).await;
+    fits_the_phone(&c, "Requests with a request").await;
+
+    // One hour instead of eight.
+    click(
+        &c,
+        "#requests section.request select[name=duration] option[value='1']",
+    )
+    .await;
+    let chosen = c
+        .execute(
+            "return document.querySelector('#requests section.request select[name=duration]').value;",
+            vec![],
+        )
+        .await
+        .expect("value");
+    assert_eq!(chosen, json!("1"), "1 hour chosen");
+    screenshot(&c, "app-request-phone").await;
+
+    // Meanwhile another invitation re-renders the page: her choice stays.
+    count_updates(&c).await;
+    let boat = s.site(&a.admin, "Boat house").await;
+    let (status, inv) = s
+        .post(
+            &format!("/api/v1/sites/{boat}/invitation"),
+            &a.admin,
+            json!({"end_user_email": "eva@home.example"}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{inv}");
+    updated(&c, 1).await;
+    not_reloaded(&c).await;
+    let chosen = c
+        .execute(
+            "return document.querySelector('#requests section.request select[name=duration]').value;",
+            vec![],
+        )
+        .await
+        .expect("value");
+    assert_eq!(chosen, json!("1"), "the choice survives a live update");
+    let approved_at = time::OffsetDateTime::now_utc();
+    click(
+        &c,
+        "#requests section.request form[action$='/approve'] button[type=submit]",
+    )
+    .await;
+    let notice = until_text(&c, ".flash.ok", "Acme may maintain Lake house until", LIVE).await;
+    assert!(notice.contains("UTC"), "{notice}");
+    let in_force = text_of(&c, "#requests section.authorization").await;
+    assert!(
+        in_force.contains("Health monitoring")
+            && in_force.contains("1 hour")
+            && !in_force.contains("8 hours"),
+        "what she granted, not what was asked: {in_force}"
+    );
+    fits_the_phone(&c, "Requests with an authorization").await;
+    screenshot(&c, "app-authorization-phone").await;
+
+    // The installer's side: approved, for an hour from now.
+    let (status, list) = s
+        .get(&format!("/api/v1/sites/{site}/authorizations"), &a.admin)
+        .await;
+    assert_eq!(status, StatusCode::OK, "{list}");
+    let auth = &list["items"][0];
+    assert_eq!(auth["id"], req["id"], "{list}");
+    assert_eq!(auth["state"], "approved", "{auth}");
+    assert_eq!(auth["granted_hours"], 1, "{auth}");
+    let expires = time::OffsetDateTime::parse(
+        auth["expires_at"].as_str().expect("an expiry"),
+        &time::format_description::well_known::Rfc3339,
+    )
+    .expect("RFC 3339");
+    let left = expires - approved_at;
+    assert!(
+        left > time::Duration::minutes(58) && left < time::Duration::minutes(61),
+        "expires in {left}, not about an hour: {auth}"
+    );
+    let _ = c.close().await;
+    s.finish().await;
+}
+
+/// Waits until the server listens to the device's alert stream.
+async fn listened(fleet: &Fleet, serial: &str) {
+    let deadline = std::time::Instant::now() + Duration::from_secs(40);
+    while fleet.device(serial).expect("device").stream_count() == 0 {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "no alert stream to {serial}"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+/// R-36 on a 390×844 phone: a camera of the owner's site detects an intrusion; the
+/// alarm appears live on the Alarms page; the owner acknowledges it and it shows
+/// acknowledged.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn see_an_alarm_arrive_live_on_a_phone() {
+    let s = TestServer::start(Db::Sqlite).await;
+    let fleet = Fleet::start(FleetSpec::parse_mix("ipc=1", 13).expect("mix"))
+        .await
+        .expect("fleet");
+    let serial = fleet.devices()[0].serial.clone();
+    let a = s.company("Acme", "ada@acme.example").await;
+    let site = s.site(&a.admin, "Lake house").await;
+    add_device(&s, &a.admin, &site, &fleet.devices()[0]).await;
+    let eva = owner_of(&s, &a.admin, &site, "eva@home.example").await;
+    listened(&fleet, &serial).await;
+    let (_driver, c) = phone().await;
+    let url = s.url.clone();
+
+    app_sign_in(&c, &url, "eva@home.example").await;
+    click(&c, ".tabbar a[href='/app/alarms']").await;
+    let none = text_of(&c, "#alarms").await;
+    assert!(none.contains("No alarms"), "{none}");
+    fits_the_phone(&c, "Alarms").await;
+    listening(&c).await;
+
+    fleet
+        .device(&serial)
+        .expect("camera")
+        .emit(EventKind::Intrusion, Some(1), None)
+        .expect("event");
+    let line = appears(&c, "#alarms li.alarm.open", LIVE)
+        .await
+        .text()
+        .await
+        .expect("text");
+    not_reloaded(&c).await;
+    let (_, list) = s.get("/api/v1/me/alarms", &eva).await;
+    let alarm = &list["items"][0];
+    assert_eq!(alarm["kind"], "intrusion", "{list}");
+    for field in ["text", "device_name"] {
+        let want = alarm[field].as_str().expect(field);
+        assert!(line.contains(want), "{want} in {line}");
+    }
+    let pending = text_of(&c, "#alarms").await;
+    assert!(pending.contains("1 to acknowledge"), "{pending}");
+    fits_the_phone(&c, "Alarms with an alarm").await;
+    screenshot(&c, "app-alarm-phone").await;
+
+    click(&c, "#alarms li.alarm.open form button[type=submit]").await;
+    let notice = until_text(&c, ".flash.ok", "Alarm acknowledged", LIVE).await;
+    assert!(!notice.is_empty());
+    let line = text_of(&c, "#alarms li.alarm").await;
+    assert!(line.contains("Acknowledged"), "{line}");
+    let open = c
+        .find_all(fantoccini::Locator::Css("#alarms li.alarm.open"))
+        .await
+        .expect("find");
+    assert!(open.is_empty(), "nothing left to acknowledge");
+    let (_, list) = s.get("/api/v1/me/alarms", &eva).await;
+    assert_eq!(list["unacknowledged"], 0, "{list}");
+    assert!(list["items"][0]["acknowledged_at"].is_string(), "{list}");
+    fits_the_phone(&c, "Alarms, acknowledged").await;
+    screenshot(&c, "app-alarm-acknowledged-phone").await;
+    let _ = c.close().await;
+    drop(fleet);
     s.finish().await;
 }

@@ -97,6 +97,7 @@ fn api_router() -> OpenApiRouter<AppState> {
         .routes(routes!(sites::site_audit))
         .routes(routes!(devices::add_device, devices::site_devices))
         .routes(routes!(devices::list_devices))
+        .routes(routes!(devices::pending_devices))
         .routes(routes!(devices::get_device, devices::delete_device))
         .routes(routes!(health::health_list))
         .routes(routes!(health::health_summary))

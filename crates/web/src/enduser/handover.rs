@@ -295,11 +295,18 @@ pub(crate) struct AuthorizationCard {
 
 impl From<AuthorizationView> for AuthorizationCard {
     fn from(a: AuthorizationView) -> Self {
+        // In force, it runs for what the owner granted, which may be shorter than
+        // what was asked.
+        let hours = if a.state == "approved" {
+            a.granted_hours
+        } else {
+            a.duration_hours
+        };
         Self {
             ask: ask(
                 &a.permissions,
                 a.device_ids.as_ref(),
-                a.duration_hours,
+                hours,
                 a.remark.clone(),
             ),
             requested: when(&a.requested_at),

@@ -51,6 +51,10 @@ pub(crate) fn router() -> Router<AppState> {
         )
         .route("/app/logout", post(session::logout))
         .route("/app/sites/{id}", get(pages::site))
+        .route(
+            "/app/sites/{site}/devices/{device}/remove",
+            post(pages::remove_device),
+        )
         .route("/app/about", get(pages::about))
         .route("/app/invitations", get(handover::invitations))
         .route(

@@ -1,5 +1,6 @@
 //! The app's pages: Home (my sites and devices, my installer, what waits
-//! for an answer), a site with its devices and audit trail, About (the
+//! for an answer), a site with its devices (which its owner may remove once the
+//! site is handed over, R-16) and audit trail, About (the
 //! installer's logo and contact, my account), and alarms.
 //! Invitations and authorization requests are in [`super::handover`].
 //!
@@ -16,11 +17,12 @@ use axum::http::HeaderMap;
 use axum::response::{IntoResponse, Response};
 use axum_extra::extract::CookieJar;
 use serde::Deserialize;
-use siteward_app::{AlarmView, AuditView, InstallerView, MySiteView, Principal};
-use siteward_core::DeviceType;
+use siteward_app::{AlarmView, AppError, AuditView, InstallerView, MySiteView, Principal};
+use siteward_core::{DeviceId, DeviceType, SiteId, SiteState};
 
 /// A device line: name, kind and an online dot.
 pub(crate) struct DeviceLine {
+    id: String,
     name: String,
     kind: &'static str,
     model: String,
@@ -35,10 +37,14 @@ pub(crate) struct SiteCard {
     address: Option<String>,
     online: usize,
     devices: Vec<DeviceLine>,
+    /// Whether its owner may remove devices in the app: the site is handed over
+    /// . The policy decides again when the owner does.
+    removable: bool,
 }
 
 fn card(s: MySiteView) -> SiteCard {
     SiteCard {
+        removable: s.state == SiteState::HandedOver.as_str(),
         id: s.id,
         name: s.name,
         address: s.address,
@@ -57,6 +63,7 @@ fn card(s: MySiteView) -> SiteCard {
                     _ => "Not checked yet",
                 },
                 connectivity: d.connectivity,
+                id: d.id,
                 name: d.name,
                 model: d.model,
             })
@@ -156,6 +163,7 @@ struct SitePart {
     site: SiteCard,
     audit: Vec<AuditLine>,
     more_href: Option<String>,
+    csrf: String,
 }
 
 #[derive(Template)]
@@ -168,6 +176,7 @@ struct SitePage {
     installer: Option<InstallerView>,
     audit: Vec<AuditLine>,
     more_href: Option<String>,
+    csrf: String,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -210,6 +219,7 @@ pub(crate) async fn site(
             site,
             audit,
             more_href,
+            csrf: p.csrf_token.clone(),
         });
     }
     let (jar, flash) = take_flash(jar);
@@ -221,8 +231,51 @@ pub(crate) async fn site(
         installer,
         audit,
         more_href,
+        csrf: p.csrf_token.clone(),
     };
     (jar, render(&page)).into_response()
+}
+
+/// Removes a device of one of my handed-over sites: the same use case
+/// as `DELETE /api/v1/devices/{id}`, which asks the policy; the answer comes back
+/// as a message on the site's page (on Home when the site is not mine).
+pub(crate) async fn remove_device(
+    State(s): State<AppState>,
+    AppUser(p): AppUser,
+    jar: CookieJar,
+    Path((site, device)): Path<(String, String)>,
+    Form(form): Form<CsrfForm>,
+) -> Response {
+    if let Err(refused) = check_form(&p, &form.csrf) {
+        return refused;
+    }
+    // What the owner sees of the site, for the way back and the device's name.
+    let mine = match site.parse::<SiteId>() {
+        Ok(id) => s.app.my_site(&p, id).await.ok(),
+        Err(_) => None,
+    };
+    let back = mine.as_ref().map_or_else(
+        || super::HOME.to_owned(),
+        |m| format!("/app/sites/{}", m.id),
+    );
+    let name = mine
+        .as_ref()
+        .and_then(|m| m.devices.iter().find(|d| d.id == device))
+        .map(|d| d.name.clone());
+    let r = match device.parse::<DeviceId>() {
+        Ok(id) => s.app.delete_device(&p, id).await,
+        Err(_) => Err(AppError::NotFound("device")),
+    };
+    match r {
+        Ok(()) => {
+            let text = match (name, mine) {
+                (Some(n), Some(m)) => format!("{n} is removed from {}.", m.name),
+                _ => "The device is removed.".to_owned(),
+            };
+            redirect_with(jar, &back, true, &text)
+        }
+        Err(e) => redirect_with(jar, &back, false, &crate::portal::error_text(e)),
+    }
 }
 
 #[derive(Template)]
@@ -268,7 +321,8 @@ pub(crate) struct AlarmLine {
     text: String,
     at: String,
     at_text: String,
-    acknowledged: bool,
+    /// When it was acknowledged, for people; `None` while it waits.
+    acknowledged_at: Option<String>,
 }
 
 impl From<AlarmView> for AlarmLine {
@@ -276,7 +330,7 @@ impl From<AlarmView> for AlarmLine {
         Self {
             at_text: when(&a.occurred_at),
             at: a.occurred_at,
-            acknowledged: a.acknowledged_at.is_some(),
+            acknowledged_at: a.acknowledged_at.as_deref().map(when),
             id: a.id,
             device_name: a.device_name,
             text: a.text,

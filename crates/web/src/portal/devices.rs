@@ -13,7 +13,7 @@ use axum::http::HeaderMap;
 use axum::response::{IntoResponse, Response};
 use axum_extra::extract::CookieJar;
 use serde::Deserialize;
-use siteward_app::{AddDevice, DeviceHealthView, DeviceView, Principal};
+use siteward_app::{AddDevice, Added, DeviceHealthView, DeviceView, Principal};
 use siteward_core::{DeviceId, Role, SiteId};
 use std::collections::HashMap;
 
@@ -156,7 +156,16 @@ pub(crate) async fn add(
         name: Some(f.name).filter(|n| !n.trim().is_empty()),
     };
     Ok(match s.app.add_device(&p, site, input).await {
-        Ok(d) => redirect_with(
+        Ok(Added::Pending(d)) => redirect_with(
+            jar,
+            &here,
+            true,
+            &format!(
+                "Device {} added; it appears here once it connects through its link.",
+                d.serial
+            ),
+        ),
+        Ok(Added::Device(d)) => redirect_with(
             jar,
             &here,
             true,

@@ -5,6 +5,7 @@ mod alert_rules;
 pub(crate) mod assets;
 mod company;
 mod devices;
+mod handover;
 mod health;
 mod notifications;
 mod people;
@@ -44,6 +45,21 @@ pub(crate) fn router() -> Router<AppState> {
         .route("/portal/sites/{id}", get(sites::show).post(sites::update))
         .route("/portal/sites/{id}/manager", post(sites::assign))
         .route("/portal/sites/{id}/delete", post(sites::delete))
+        .route("/portal/sites/claim", post(handover::claim))
+        .route("/portal/sites/{id}/invitation", post(handover::invite))
+        .route(
+            "/portal/sites/{id}/invitation/withdraw",
+            post(handover::withdraw),
+        )
+        .route(
+            "/portal/sites/{id}/authorization-requests",
+            post(handover::apply),
+        )
+        .route(
+            "/portal/sites/{id}/authorization/release",
+            post(handover::release),
+        )
+        .route("/portal/sites/{id}/remove", post(handover::remove))
         .route("/portal/employees", get(people::list).post(people::add))
         .route("/portal/employees/{id}", post(people::change))
         .route("/portal/company", get(company::show).post(company::update))

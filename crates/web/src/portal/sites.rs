@@ -8,10 +8,11 @@ use crate::AppState;
 use askama::Template;
 use axum::Form;
 use axum::extract::{Path, Query, State};
+use axum::http::HeaderMap;
 use axum::response::{IntoResponse, Response};
 use axum_extra::extract::CookieJar;
 use serde::Deserialize;
-use siteward_app::{Principal, SiteInput, SitePatch, SiteView};
+use siteward_app::{AppError, Principal, SiteInput, SitePatch, SiteView};
 use siteward_core::{Role, SiteId, SiteState, UserId};
 use std::collections::HashMap;
 
@@ -144,6 +145,10 @@ struct SitesPage {
     managers: Vec<Choice>,
     zones: &'static [&'static str],
     default_zone: &'static str,
+    /// An Installer Admin adds existing sites by Site ID.
+    can_claim: bool,
+    /// The company's claims of other companies' sites, newest first.
+    claims: Vec<super::handover::ClaimRow>,
 }
 
 pub(crate) struct Choice {
@@ -168,7 +173,21 @@ pub(crate) async fn list(
     let managers = site_managers(&s, &p).await?;
     let names: HashMap<_, _> = managers.iter().cloned().collect();
     let page = s.app.list_sites(&p, q.cursor.as_deref(), 100).await?;
+    let can_claim = p.user.role == Some(Role::InstallerAdmin);
+    let claims = if can_claim {
+        s.app
+            .company_claims(&p, None, 20)
+            .await?
+            .items
+            .into_iter()
+            .map(super::handover::claim_row)
+            .collect()
+    } else {
+        Vec::new()
+    };
     let page = SitesPage {
+        can_claim,
+        claims,
         layout,
         sites: page.items.into_iter().map(|v| row(v, &names)).collect(),
         next_cursor: page.next_cursor,
@@ -238,11 +257,17 @@ pub(crate) async fn create(
     })
 }
 
+/// The site page; its `live` block is re-rendered alone when hand-over news
+/// arrives (`X-Partial: site-live`).
 #[derive(Template)]
-#[template(path = "site.html")]
+#[template(path = "site.html", blocks = ["live"])]
 struct SitePage {
     layout: Layout,
     site: SiteRow,
+    /// Why the site's details, devices and audit log are not shown (handed over,
+    /// without the site-information permission: R-10), if so.
+    locked: Option<String>,
+    handover: super::handover::Panel,
     devices: Vec<super::devices::DeviceRow>,
     show_site: bool,
     can_add_device: bool,
@@ -260,7 +285,7 @@ pub(crate) struct AuditRow {
     summary: String,
 }
 
-fn site_id(raw: &str) -> Result<SiteId, PageError> {
+pub(crate) fn site_id(raw: &str) -> Result<SiteId, PageError> {
     raw.parse()
         .map_err(|_| PageError::from(siteward_app::AppError::NotFound("site")))
 }
@@ -269,22 +294,59 @@ pub(crate) async fn show(
     State(s): State<AppState>,
     PortalUser(p): PortalUser,
     jar: CookieJar,
+    headers: HeaderMap,
     Path(id): Path<String>,
 ) -> PageResult {
     let id = site_id(&id)?;
-    let (jar, flash) = take_flash(jar);
-    let view = s.app.get_site(&p, id).await?;
+    let partial = super::health::wants_partial(&headers, "site-live");
+    let (jar, flash) = if partial {
+        (jar, None)
+    } else {
+        take_flash(jar)
+    };
+    let now = s.app.clock().now();
+    // a handed-over site without the site-information permission still shows
+    // its card and hand-over panel, saying which permission is missing.
+    let (view, mut locked) = match s.app.get_site(&p, id).await {
+        Ok(v) => (v, None),
+        Err(e @ AppError::Forbidden(_)) => (s.app.site_card(&p, id).await?, Some(error_text(e))),
+        Err(e) => return Err(e.into()),
+    };
     let layout = Layout::new(&s, &p, "Sites", flash).await?;
     let managers = site_managers(&s, &p).await?;
     let names: HashMap<_, _> = managers.iter().cloned().collect();
     let current = view.manager_id.clone();
     let view_state_managed = view.state == SiteState::Managed;
-    let audit = s.app.site_audit(&p, id, None, 50).await?;
-    let devices = s.app.list_site_devices(&p, id, None, 200).await?;
+    let (audit, devices) = if locked.is_some() {
+        (Vec::new(), Vec::new())
+    } else {
+        match (
+            s.app.site_audit(&p, id, None, 50).await,
+            s.app.list_site_devices(&p, id, None, 200).await,
+        ) {
+            (Ok(a), Ok(d)) => (a.items, d.items),
+            (Err(e @ AppError::Forbidden(_)), _) | (_, Err(e @ AppError::Forbidden(_))) => {
+                locked = Some(error_text(e));
+                (Vec::new(), Vec::new())
+            }
+            (Err(e), _) | (_, Err(e)) => return Err(e.into()),
+        }
+    };
+    let auths = if view.state == SiteState::HandedOver {
+        s.app.site_authorizations(&p, id).await?
+    } else {
+        Vec::new()
+    };
+    let choices = devices
+        .iter()
+        .map(|d| (d.id.clone(), format!("{} ({})", d.name, d.serial)))
+        .collect();
+    let handover = super::handover::panel(&p, &view, &auths, choices, now);
     let page = SitePage {
         layout,
+        locked,
+        handover,
         devices: devices
-            .items
             .into_iter()
             .map(|d| super::devices::device_row(d, &HashMap::new()))
             .collect(),
@@ -292,7 +354,7 @@ pub(crate) async fn show(
         can_add_device: super::devices::manages_devices(&p),
         site: row(view, &names),
         can_assign: can_assign(&p),
-        can_delete_site: can_assign(&p),
+        can_delete_site: can_assign(&p) && view_state_managed,
         can_delete: super::devices::manages_devices(&p) && view_state_managed,
         managers: managers
             .into_iter()
@@ -303,7 +365,6 @@ pub(crate) async fn show(
             })
             .collect(),
         audit: audit
-            .items
             .into_iter()
             .map(|e| AuditRow {
                 at_short: e.at.get(..16).unwrap_or(&e.at).replace('T', " "),
@@ -313,6 +374,9 @@ pub(crate) async fn show(
             .collect(),
         zones: &ZONES,
     };
+    if partial {
+        return Ok(render(&page.as_live()));
+    }
     Ok((jar, render(&page)).into_response())
 }
 
