@@ -587,6 +587,10 @@ impl LinkSession {
 
     /// Keeps one event — stored, then acknowledged — unless it was stored before.
     async fn event(&mut self, e: LinkEvent) {
+        if !self.devices.contains_key(&e.serial) && self.conn.serials().contains(&e.serial) {
+            // Accepted when an installer added it with its code.
+            self.devices.insert(e.serial.clone(), None);
+        }
         let Some(slot) = self.devices.get_mut(&e.serial) else {
             self.error(&format!("{} is not accepted on this link", e.serial));
             return;
@@ -622,8 +626,20 @@ impl LinkSession {
     pub async fn end(self) {
         let gone = self.app.inner.links.drop_conn(&self.conn);
         for serial in gone {
-            if let Some(Some(id)) = self.devices.get(&serial) {
-                let _ = self.app.nudge(*id).await;
+            let id = match self.devices.get(&serial) {
+                Some(Some(id)) => Some(*id),
+                _ => match self.app.inner.store.read().await {
+                    Ok(mut h) => h
+                        .device_by_link_serial(&serial)
+                        .await
+                        .ok()
+                        .flatten()
+                        .map(|d| d.id),
+                    Err(_) => None,
+                },
+            };
+            if let Some(id) = id {
+                let _ = self.app.nudge(id).await;
             }
         }
     }

@@ -160,7 +160,17 @@ async fn devices_added_by_serial_are_inspected_through_their_link(db: Db) {
         .await;
     assert_eq!(waiting, json!([]), "nothing waits any more");
 
-    // Inspected through the link like any device; a fault shows.
+    // Inspected through the link like any device (first by the scheduler, as soon
+    // as they are added); a fault shows.
+    eventually("both devices have had their first inspection", || async {
+        let (_, h) = s
+            .get(&format!("/api/v1/health?site_id={site}"), &c.admin)
+            .await;
+        h["items"]
+            .as_array()
+            .is_some_and(|l| l.len() == 2 && l.iter().all(|d| d["level"] == "normal"))
+    })
+    .await;
     fleet
         .device(&nvr.serial)
         .expect("nvr")
@@ -183,7 +193,21 @@ async fn devices_added_by_serial_are_inspected_through_their_link(db: Db) {
             })
             .map(|d| d["level"].clone())
     };
-    assert_eq!(level_of(&nvr.serial), Some(json!("abnormal")), "{health}");
+    let nvr_id = health["items"]
+        .as_array()
+        .and_then(|l| {
+            l.iter().find(|d| {
+                d["serial"]
+                    .as_str()
+                    .is_some_and(|x| x.contains(&nvr.serial))
+            })
+        })
+        .map(|d| d["device_id"].as_str().unwrap_or_default().to_owned())
+        .unwrap_or_default();
+    let (_, detail) = s
+        .get(&format!("/api/v1/devices/{nvr_id}/health"), &c.admin)
+        .await;
+    assert_eq!(level_of(&nvr.serial), Some(json!("abnormal")), "{detail}");
     assert_eq!(level_of(&cam.serial), Some(json!("normal")), "{health}");
 
     // The camera's link goes: it is offline.
