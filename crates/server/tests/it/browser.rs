@@ -4,7 +4,7 @@
 use crate::support::{Db, PASSWORD, TestServer};
 use fantoccini::{Client, ClientBuilder, Locator};
 use std::process::{Child, Command, Stdio};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 /// chromedriver on a free port, stopped when dropped.
 pub(crate) struct Driver {
@@ -237,7 +237,7 @@ async fn register_staff_and_assign_a_site_in_the_portal() {
         .select_by_label("Sam Site")
         .await
         .expect("choose Sam");
-    click(&c, "form[action$='/manager'] button").await;
+    submit_form(&c, "form[action$='/manager'] button").await;
     let notice = text_of(&c, ".flash.ok").await;
     assert!(notice.contains("Site Manager assigned"), "{notice}");
     assert_eq!(text_of(&c, "#site-manager").await, "Sam Site");
@@ -522,4 +522,25 @@ async fn the_health_page_updates_live_and_locates_devices() {
 /// overview; for browser tests in other files.
 pub(crate) async fn portal_sign_in(c: &Client, url: &str, email: &str) {
     sign_in(c, url, email).await;
+}
+
+/// Clicks a form's submit button and waits until the browser left the page, so
+/// what is read next is the new page (not the old page's flash message).
+pub(crate) async fn submit_form(c: &Client, css: &str) {
+    c.execute("window.beforeSubmit = true;", vec![])
+        .await
+        .expect("mark the page");
+    click(c, css).await;
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        let old = c
+            .execute("return window.beforeSubmit === true;", vec![])
+            .await
+            .unwrap_or(serde_json::Value::Bool(true));
+        if old == serde_json::Value::Bool(false) {
+            break;
+        }
+        assert!(Instant::now() < deadline, "{css} led nowhere");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
 }

@@ -5,7 +5,7 @@
 //! are form messages with nothing written. Then the journey in headless Chromium,
 //! with the site page following the owner's answers live.
 
-use crate::browser::{browser, click, fill, portal_sign_in, screenshot, text_of};
+use crate::browser::{browser, click, fill, portal_sign_in, screenshot, submit_form, text_of};
 use crate::on_both;
 use crate::support::{Db, PASSWORD, TestServer};
 use fantoccini::{Client, Locator};
@@ -1022,25 +1022,6 @@ async fn still_the_same_page(c: &Client) {
 }
 
 /// Clicks a form's submit button and waits for the page it leads to.
-async fn submit_form(c: &Client, css: &str) {
-    c.execute("window.beforeSubmit = true;", vec![])
-        .await
-        .expect("mark the page");
-    click(c, css).await;
-    let deadline = Instant::now() + Duration::from_secs(10);
-    loop {
-        let old = c
-            .execute("return window.beforeSubmit === true;", vec![])
-            .await
-            .unwrap_or(Value::Bool(true));
-        if old == Value::Bool(false) {
-            break;
-        }
-        assert!(Instant::now() < deadline, "{css} led nowhere");
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-}
-
 async fn mark_the_page(c: &Client) {
     c.execute("window.stillTheSamePage = true;", vec![])
         .await
