@@ -40,6 +40,9 @@ pub struct DeviceInfo {
     /// Site name when the fleet file names sites.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub site: Option<String>,
+    /// Whether it runs in link mode: add it by `serial` and `verification_code`.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub link: bool,
 }
 
 /// Whether the device answers at all.
@@ -319,6 +322,7 @@ impl DeviceHandle {
             password: id.password.clone(),
             verification_code: id.verification_code.clone(),
             site: id.site.clone(),
+            link: id.link,
         }
     }
 

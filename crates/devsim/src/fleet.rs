@@ -115,6 +115,18 @@ impl Fleet {
         &self.spec
     }
 
+    /// Connects every device in link mode (fleet files: `link = { ipc = 1 }`) to
+    /// Siteward's device link at `url`; they stay connected until the returned
+    /// handles are stopped.
+    pub fn connect_links(&self, url: &str) -> Vec<siteward_link::agent::AgentHandle> {
+        self.inner
+            .devices
+            .iter()
+            .filter(|d| d.identity().link)
+            .map(|d| d.connect_link(url))
+            .collect()
+    }
+
     /// The HTTP control API (`GET /devices`, faults, events) as an axum router.
     pub fn control_router(&self) -> axum::Router {
         control::router(Arc::clone(&self.inner))

@@ -67,6 +67,8 @@ pub struct Identity {
     pub device_name: String,
     /// Site the device belongs to (fleet files).
     pub site: Option<String>,
+    /// Whether it runs in link mode (connects out to Siteward's device link).
+    pub link: bool,
     /// Digest realm.
     pub realm: String,
     /// UTC offset of the device clock, minutes.
@@ -142,8 +144,9 @@ pub fn generate(spec: &FleetSpec) -> Vec<Identity> {
                 &site.brands
             };
             for &(kind, count) in &site.mix {
-                for _ in 0..count {
-                    let id = one(
+                let linked = site.links_of(kind);
+                for i in 0..count {
+                    let mut id = one(
                         &mut rng,
                         kind,
                         brands,
@@ -151,6 +154,7 @@ pub fn generate(spec: &FleetSpec) -> Vec<Identity> {
                         site.password.clone(),
                         &mut serials,
                     );
+                    id.link = i < linked;
                     out.push(id);
                 }
             }
@@ -386,6 +390,7 @@ fn one(
         device_id,
         device_name,
         site,
+        link: false,
         realm,
         tz_offset_minutes,
         channel_names,

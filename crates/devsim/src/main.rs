@@ -35,6 +35,10 @@ struct Args {
     /// Alert-stream heartbeat interval in seconds (overrides the file's).
     #[arg(long)]
     heartbeat_secs: Option<f64>,
+    /// Siteward's device link (`ws://host:port/link/v1`): devices in link mode (fleet
+    /// files: `link = { ipc = 1 }`) connect out to it.
+    #[arg(long)]
+    link_url: Option<String>,
 }
 
 #[tokio::main]
@@ -72,8 +76,15 @@ async fn main() -> anyhow::Result<()> {
             out.flush()?;
         }
     }
-    tracing::info!(devices = fleet.len(), %control, "fleet running; Ctrl-C to stop");
+    let links = match &args.link_url {
+        Some(url) => fleet.connect_links(url),
+        None => Vec::new(),
+    };
+    tracing::info!(devices = fleet.len(), links = links.len(), %control, "fleet running; Ctrl-C to stop");
     tokio::signal::ctrl_c().await?;
+    for l in &links {
+        l.stop();
+    }
     drop(fleet);
     Ok(())
 }

@@ -187,6 +187,9 @@ pub struct SiteSpec {
     pub repeat: u32,
     /// A fixed admin password for all devices of the site instead of generated ones.
     pub password: Option<String>,
+    /// How many devices of each kind (the first ones generated) run in link mode:
+    /// with the cloud client built in, connecting out to Siteward's device link.
+    pub link: Vec<(DeviceKind, u32)>,
 }
 
 impl SiteSpec {
@@ -198,7 +201,17 @@ impl SiteSpec {
             brands: Vec::new(),
             repeat: 1,
             password: None,
+            link: Vec::new(),
         }
+    }
+
+    /// How many devices of `kind` run in link mode.
+    pub fn links_of(&self, kind: DeviceKind) -> u32 {
+        self.link
+            .iter()
+            .filter(|(k, _)| *k == kind)
+            .map(|(_, n)| *n)
+            .sum()
     }
 }
 
@@ -333,6 +346,7 @@ pub fn parse_mix(mix: &str) -> Result<Vec<(DeviceKind, u32)>, SpecError> {
 /// brands = { hikvision = 3, hilook = 1 }   # optional weights
 /// repeat = 1                               # optional: that many sites alike
 /// password = "Demo12345"                   # optional fixed password
+/// link = { ipc = 2 }                       # optional: devices in link mode
 /// ```
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -381,6 +395,9 @@ pub struct SiteFile {
     /// Fixed password.
     #[serde(default)]
     pub password: Option<String>,
+    /// Devices per type in link mode (the first of their type).
+    #[serde(default)]
+    pub link: BTreeMap<String, u32>,
 }
 
 impl FleetFile {
@@ -417,12 +434,17 @@ impl FleetFile {
             for (b, w) in site.brands {
                 brands.push((b.parse()?, w));
             }
+            let mut link = Vec::new();
+            for (k, n) in site.link {
+                link.push((k.parse()?, n));
+            }
             sites.push(SiteSpec {
                 name: site.name,
                 mix,
                 brands,
                 repeat: site.repeat.unwrap_or(1).max(1),
                 password: site.password,
+                link,
             });
         }
         Ok(FleetSpec {
@@ -436,6 +458,30 @@ impl FleetFile {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn fleet_files_say_which_devices_run_in_link_mode() {
+        let spec = FleetSpec::from_toml_str(
+            "seed = 3\n[[sites]]\nmix = { ipc = 3, nvr = 1 }\nlink = { ipc = 2 }\n",
+        )
+        .expect("toml");
+        assert_eq!(spec.sites[0].links_of(DeviceKind::Ipc), 2);
+        assert_eq!(spec.sites[0].links_of(DeviceKind::Nvr), 0);
+        let ids = crate::identity::generate(&spec);
+        let linked: Vec<(DeviceKind, bool)> = ids.iter().map(|i| (i.kind, i.link)).collect();
+        assert_eq!(
+            linked
+                .iter()
+                .filter(|(k, l)| *k == DeviceKind::Ipc && *l)
+                .count(),
+            2
+        );
+        assert!(linked.iter().all(|(k, l)| *k == DeviceKind::Ipc || !l));
+        assert!(
+            FleetSpec::from_toml_str("[[sites]]\nmix = { ipc = 1 }\nlink = { toaster = 1 }\n")
+                .is_err()
+        );
+    }
 
     #[test]
     fn mix_parses_and_merges() {

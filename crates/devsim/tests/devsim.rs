@@ -1346,6 +1346,7 @@ password = "Demo12345"
             brands: vec![],
             repeat: 2,
             password: Some("Demo12345".into()),
+            link: vec![],
         }
     );
     let fleet = Fleet::start(a).await.expect("fleet");

@@ -25,6 +25,9 @@ const KEYS: [&str; 14] = [
     "link_silence_secs",
 ];
 
+/// Settings read from the environment as text, never as numbers.
+const TEXT_KEYS: [&str; 1] = ["min_app_version"];
+
 /// Every setting, with its default.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -109,7 +112,17 @@ impl Settings {
         Figment::from(Serialized::defaults(Settings::default()))
             .merge(Toml::file(file))
             // Only the settings' own keys: other SITEWARD_* variables belong to others.
-            .merge(Env::prefixed("SITEWARD_").only(&KEYS))
+            .merge(Env::prefixed("SITEWARD_").only(&KEYS).ignore(&TEXT_KEYS))
+            // Versions such as 4.10 are text: read as numbers they would lose digits.
+            .merge(
+                TEXT_KEYS
+                    .iter()
+                    .filter_map(|k| {
+                        Env::var(&format!("SITEWARD_{}", k.to_uppercase()))
+                            .map(|v| Serialized::default(k, v))
+                    })
+                    .fold(Figment::new(), Figment::merge),
+            )
             .merge(Serialized::defaults(flags))
             .extract()
             .map_err(Box::new)
@@ -225,7 +238,7 @@ mod tests {
             assert_eq!(s.log_format, "json");
             assert_eq!(s.public_url, None, "default");
             assert_eq!(s.min_app_version.to_string(), "4.3", "default");
-            for v in ["4.5.1", "4.5", "5"] {
+            for v in ["4.5.1", "4.5", "5", "4.10"] {
                 jail.set_env("SITEWARD_MIN_APP_VERSION", v);
                 let s = Settings::load(None, &flags).map_err(|e| e.to_string())?;
                 assert_eq!(s.min_app_version.to_string(), v, "from the environment");

@@ -52,6 +52,7 @@ brands = { hilook = 1 }
 name = "Café Lumière"
 mix = { ipc = 1, control_panel = 1, doorbell = 1 }
 brands = { ezviz = 1, hikvision = 1 }
+link = { ipc = 1, doorbell = 1 }
 "#;
 
 /// Seeds the demo data into an empty database.
@@ -162,14 +163,24 @@ pub async fn seed(app: &App) -> anyhow::Result<DemoSeed> {
         let Some(site) = d.site.as_deref().and_then(|s| site_ids.get(s)) else {
             continue;
         };
-        let input = AddDevice::Ip {
-            host: d.address.ip().to_string(),
-            port: Some(d.address.port()),
-            https: false,
-            accept_invalid_certs: false,
-            username: d.username.clone(),
-            password: d.password.clone(),
-            name: None,
+        // Devices with the cloud client built in are added by serial number and
+        // verification code; they connect once the server runs.
+        let input = if d.link {
+            AddDevice::Link {
+                serial: d.serial.clone(),
+                verification_code: d.verification_code.clone(),
+                name: None,
+            }
+        } else {
+            AddDevice::Ip {
+                host: d.address.ip().to_string(),
+                port: Some(d.address.port()),
+                https: false,
+                accept_invalid_certs: false,
+                username: d.username.clone(),
+                password: d.password.clone(),
+                name: None,
+            }
         };
         match app.add_device(&admin, *site, input).await {
             Ok(_) => devices_added += 1,

@@ -186,6 +186,13 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                 Some(seed) => Some(seed.fleet.serve_control("127.0.0.1:0".parse()?).await?),
                 None => None,
             };
+            // Devices in link mode connect out to the device link, as real ones would.
+            let links = seed.as_ref().map_or_else(Vec::new, |seed| {
+                seed.fleet.connect_links(&format!(
+                    "{}/link/v1",
+                    running.url().replacen("http", "ws", 1)
+                ))
+            });
             println!("\nSiteward demo is running at {url}");
             println!("Installer portal: {url}/portal   End-user app (phone-sized): {url}/app");
             println!("Data directory: {}", settings.data_dir.display());
@@ -202,8 +209,9 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                     println!("  {c}");
                 }
                 println!(
-                    "\nSimulated devices: {} in the demo sites, each serving ISAPI on its own port.",
-                    seed.devices_added
+                    "\nSimulated devices: {} in the demo sites, each serving ISAPI on its own port; {} of them connect over the device link (/link/v1).",
+                    seed.devices_added,
+                    links.len()
                 );
                 if let Some(addr) = control {
                     println!(

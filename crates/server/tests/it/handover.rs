@@ -1237,6 +1237,43 @@ async fn the_demo_shows_both_sides_of_hand_over(db: Db) {
     let (status, health) = s.get("/api/v1/health/sites", admin).await;
     assert_eq!(status, StatusCode::OK, "{health}");
     assert!(health.to_string().contains("Café Lumière"), "{health}");
+
+    // Two of its devices have the cloud client built in: added by serial number,
+    // they wait until they connect over the device link, then are devices.
+    let cafe = sites["items"]
+        .as_array()
+        .and_then(|l| l.iter().find(|x| x["name"] == "Café Lumière"))
+        .and_then(|x| x["id"].as_str())
+        .expect("café id")
+        .to_owned();
+    let pending_path = format!("/api/v1/sites/{cafe}/devices/pending");
+    let (_, pending) = s.get(&pending_path, admin).await;
+    assert_eq!(pending.as_array().map(Vec::len), Some(2), "{pending}");
+    let links = seed.fleet.connect_links(&format!(
+        "{}/link/v1",
+        s.url.replacen("http://", "ws://", 1)
+    ));
+    assert_eq!(links.len(), 2);
+    let deadline = std::time::Instant::now() + Duration::from_secs(20);
+    loop {
+        let (_, pending) = s.get(&pending_path, admin).await;
+        if pending == json!([]) {
+            break;
+        }
+        assert!(std::time::Instant::now() < deadline, "{pending}");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let (_, devices) = s.get(&format!("/api/v1/sites/{cafe}/devices"), admin).await;
+    let linked = devices["items"]
+        .as_array()
+        .expect("items")
+        .iter()
+        .filter(|d| d["connection"] == "link")
+        .count();
+    assert_eq!(linked, 2, "{devices}");
+    for l in &links {
+        l.stop();
+    }
     drop(seed);
     s.finish().await;
 }
