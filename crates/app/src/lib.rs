@@ -137,6 +137,8 @@ struct Inner {
     events: EventBus,
     clients: inspect::Clients,
     links: Arc<link::LinkHub>,
+    /// Turns true when the server stops: device links close (code 1001).
+    links_stop: tokio::sync::watch::Sender<bool>,
     wake: tokio::sync::Notify,
     /// Devices were added or deleted (the listeners reconcile).
     devices_changed: tokio::sync::Notify,
@@ -158,11 +160,23 @@ impl App {
                 events: EventBus::default(),
                 clients: inspect::Clients::default(),
                 links: Arc::default(),
+                links_stop: tokio::sync::watch::Sender::new(false),
                 wake: tokio::sync::Notify::new(),
                 devices_changed: tokio::sync::Notify::new(),
                 refreshed: std::sync::Mutex::default(),
             }),
         }
+    }
+
+    /// Closes every device link of this node (the server is stopping); the devices
+    /// reconnect, with back-off, to whichever node serves them next.
+    pub fn stop_links(&self) {
+        self.inner.links_stop.send_replace(true);
+    }
+
+    /// Turns true when the device links of this node are to close.
+    pub fn links_stopping(&self) -> tokio::sync::watch::Receiver<bool> {
+        self.inner.links_stop.subscribe()
     }
 
     /// The store (for health checks and operator commands).

@@ -23,6 +23,8 @@ pub const MAX_SERIAL_LEN: usize = 64;
 
 /// Close codes (WebSocket close frames).
 pub mod close {
+    /// The server is stopping.
+    pub const GOING_AWAY: u16 = 1001;
     /// Frame too large.
     pub const TOO_LARGE: u16 = 1009;
     /// Malformed frame.

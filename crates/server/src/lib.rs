@@ -37,6 +37,8 @@ impl Running {
     /// live event streams never finish by themselves), and closes the database.
     pub async fn stop(mut self) -> anyhow::Result<()> {
         let _ = self.shutdown.send(true);
+        // Device links are long-lived: close them so the shutdown does not wait.
+        self.app.stop_links();
         match tokio::time::timeout(std::time::Duration::from_secs(5), &mut self.task).await {
             Ok(joined) => joined.context("server task")??,
             Err(_) => {

@@ -65,6 +65,7 @@ async fn serve(app: App, socket: WebSocket, peer: Option<IpAddr>) {
     ticker.tick().await;
     let opened = Instant::now();
     let mut heard = Instant::now();
+    let mut stopping = app.links_stopping();
     let ending: Option<LinkClose> = loop {
         tokio::select! {
             msg = rx.next() => {
@@ -95,6 +96,12 @@ async fn serve(app: App, socket: WebSocket, peer: Option<IpAddr>) {
                 Some(LinkOut::Close { code, reason }) => break Some(LinkClose { code, reason }),
                 None => break None,
             },
+            changed = stopping.changed() => {
+                let stop = changed.is_err() || *stopping.borrow_and_update();
+                if stop {
+                    break Some(LinkClose { code: close::GOING_AWAY, reason: "the server is stopping".into() });
+                }
+            }
             _ = ticker.tick() => {
                 if heard.elapsed() > silence {
                     break Some(LinkClose { code: close::TIMEOUT, reason: "silent too long".into() });

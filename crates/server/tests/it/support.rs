@@ -115,6 +115,19 @@ impl TestServer {
         Self::start_with(settings, dir, pg).await
     }
 
+    /// Like [`TestServer::restart`], listening on the same address again (devices
+    /// that connect out find it where it was).
+    pub async fn restart_in_place(mut self) -> Self {
+        if let Some(r) = self.running.take() {
+            r.stop().await.expect("stop");
+        }
+        let mut settings = self.settings.clone();
+        settings.listen = self.url.trim_start_matches("http://").to_owned();
+        let dir = std::mem::replace(&mut self._dir, tempfile::tempdir().expect("temp dir"));
+        let pg = self.pg_db.take();
+        Self::start_with(settings, dir, pg).await
+    }
+
     /// Stops the server and drops its PostgreSQL database.
     pub async fn finish(mut self) {
         if let Some(r) = self.running.take() {
