@@ -180,6 +180,61 @@ pub(crate) async fn add(
     })
 }
 
+#[derive(Debug, Deserialize)]
+pub(crate) struct LinkForm {
+    #[serde(default)]
+    csrf: String,
+    #[serde(default)]
+    serial: String,
+    #[serde(default)]
+    verification_code: String,
+    #[serde(default)]
+    name: String,
+}
+
+/// adds a device by serial number and verification code (device link).
+pub(crate) async fn add_by_serial(
+    State(s): State<AppState>,
+    PortalUser(p): PortalUser,
+    jar: CookieJar,
+    Path(id): Path<String>,
+    Form(f): Form<LinkForm>,
+) -> Result<Response, PageError> {
+    check_csrf(&p, &f.csrf)?;
+    let site: SiteId = id
+        .parse()
+        .map_err(|_| PageError::from(siteward_app::AppError::NotFound("site")))?;
+    let here = format!("/portal/sites/{site}#devices");
+    let input = AddDevice::Link {
+        serial: f.serial,
+        verification_code: f.verification_code,
+        name: Some(f.name).filter(|n| !n.trim().is_empty()),
+    };
+    Ok(match s.app.add_device(&p, site, input).await {
+        Ok(Added::Pending(d)) => redirect_with(
+            jar,
+            &here,
+            true,
+            &format!(
+                "Device {} added; it appears among the devices once it connects.",
+                d.serial
+            ),
+        ),
+        Ok(Added::Device(d)) => redirect_with(
+            jar,
+            &here,
+            true,
+            &format!(
+                "{} {} ({}) added through its link.",
+                d.device_type.label(),
+                d.model,
+                d.serial
+            ),
+        ),
+        Err(e) => redirect_with(jar, &here, false, &error_text(e)),
+    })
+}
+
 /// A disk as the device page shows it.
 pub(crate) struct DiskRow {
     label: String,

@@ -68,6 +68,10 @@ pub(crate) fn router() -> Router<AppState> {
         .route("/portal/inspections", post(health::inspect))
         .route("/portal/devices", get(devices::list))
         .route("/portal/sites/{id}/devices", post(devices::add))
+        .route(
+            "/portal/sites/{id}/devices/link",
+            post(devices::add_by_serial),
+        )
         .route("/portal/devices/{id}", get(devices::show))
         .route("/portal/devices/{id}/delete", post(devices::delete))
         .route("/portal/notifications", get(notifications::page))

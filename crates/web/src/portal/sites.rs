@@ -269,6 +269,8 @@ struct SitePage {
     locked: Option<String>,
     handover: super::handover::Panel,
     devices: Vec<super::devices::DeviceRow>,
+    /// Devices added by serial number that have not connected yet.
+    pending: Vec<siteward_app::PendingDeviceView>,
     show_site: bool,
     can_add_device: bool,
     can_assign: bool,
@@ -332,6 +334,11 @@ pub(crate) async fn show(
             (Err(e), _) | (_, Err(e)) => return Err(e.into()),
         }
     };
+    let pending = if locked.is_some() {
+        Vec::new()
+    } else {
+        s.app.pending_site_devices(&p, id).await?
+    };
     let auths = if view.state == SiteState::HandedOver {
         s.app.site_authorizations(&p, id).await?
     } else {
@@ -350,6 +357,7 @@ pub(crate) async fn show(
             .into_iter()
             .map(|d| super::devices::device_row(d, &HashMap::new()))
             .collect(),
+        pending,
         show_site: false,
         can_add_device: super::devices::manages_devices(&p),
         site: row(view, &names),
