@@ -11,7 +11,10 @@ use serde_json::{Value, json};
 use siteward_devsim::{EventKind, Fleet, FleetSpec};
 use std::time::{Duration, Instant};
 
-on_both!(alarms_reach_the_owner_and_survive_a_restart);
+on_both!(
+    alarms_reach_the_owner_and_survive_a_restart,
+    the_owner_hears_of_device_health_live
+);
 
 const PASSWORD: &str = "Correct-horse-42";
 
@@ -217,6 +220,102 @@ async fn alarms_reach_the_owner_and_survive_a_restart(db: Db) {
     );
     let (_, list) = s.get("/api/v1/me/alarms", &owner).await;
     assert_eq!(list["unacknowledged"], 2, "{list}");
+    drop(fleet);
+    s.finish().await;
+}
+
+/// The owner's app hears live when a device of their site changes health (its
+/// online dot updates without a reload); another end user hears nothing of it.
+async fn the_owner_hears_of_device_health_live(db: Db) {
+    let s = TestServer::start(db).await;
+    let fleet = Fleet::start(FleetSpec::parse_mix("ipc=1", 22).expect("mix"))
+        .await
+        .expect("fleet");
+    let cam = fleet.devices().remove(0).serial;
+    let c = s.company("Acme", "ada@acme.example").await;
+    let site = s.site(&c.admin, "Home").await;
+    add(&s, &c.admin, &site, &fleet, &cam).await;
+    let mut tokens = Vec::new();
+    for email in ["olga@home.example", "nina@home.example"] {
+        let (status, body) = s
+            .call(
+                Method::POST,
+                "/api/v1/end-users",
+                None,
+                Some(
+                    json!({"email": email, "password": PASSWORD, "name": "Owner",
+                            "region": "EU", "app_version": "5.0"}),
+                ),
+            )
+            .await;
+        assert_eq!(status, StatusCode::CREATED, "{body}");
+        tokens.push(s.login(email, PASSWORD).await);
+    }
+    // Handed over; the company keeps health monitoring.
+    let (status, inv) = s
+        .post(
+            &format!("/api/v1/sites/{site}/invitation"),
+            &c.admin,
+            json!({"end_user_email": "olga@home.example",
+                   "authorization": {"permissions": ["health_monitoring"], "duration_hours": null}}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{inv}");
+    let (status, body) = s
+        .post(
+            &format!(
+                "/api/v1/invitations/{}/accept",
+                inv["id"].as_str().expect("id")
+            ),
+            &tokens[0],
+            json!({}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+
+    let open = |token: String| {
+        let s = &s;
+        async move {
+            let res = s
+                .http
+                .get(format!("{}/api/v1/events", s.url))
+                .bearer_auth(token)
+                .send()
+                .await
+                .expect("events");
+            assert_eq!(res.status(), StatusCode::OK);
+            res.bytes_stream()
+        }
+    };
+    let mut owner_events = open(tokens[0].clone()).await;
+    let mut other_events = open(tokens[1].clone()).await;
+    fleet
+        .device(&cam)
+        .expect("cam")
+        .set_fault(siteward_devsim::Fault::Offline(
+            siteward_devsim::OfflineMode::Refused,
+        ))
+        .expect("fault");
+    crate::health::inspect(&s, &c.admin, "site", Some(&site)).await;
+    let mut seen = String::new();
+    while !seen.contains("event: health_changed") {
+        let chunk = tokio::time::timeout(Duration::from_secs(15), owner_events.next())
+            .await
+            .expect("a health change within 15 s");
+        seen.push_str(&String::from_utf8_lossy(
+            &chunk.expect("stream open").expect("bytes"),
+        ));
+    }
+    assert!(seen.contains("offline"), "{seen}");
+    let other = tokio::time::timeout(Duration::from_millis(700), other_events.next()).await;
+    let heard = match other {
+        Ok(Some(Ok(bytes))) => String::from_utf8_lossy(&bytes).into_owned(),
+        _ => String::new(),
+    };
+    assert!(
+        !heard.contains("health_changed"),
+        "another end user heard: {heard}"
+    );
     drop(fleet);
     s.finish().await;
 }

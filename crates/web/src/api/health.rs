@@ -111,6 +111,18 @@ impl Visibility {
 
     async fn reload(&mut self) {
         self.loaded = Instant::now();
+        if matches!(self.principal.actor, Actor::EndUser(_)) {
+            // An owner hears of the health of the devices of the sites they own.
+            self.sites = Some(match self.app.my_sites(&self.principal).await {
+                Ok(mine) => mine
+                    .items
+                    .iter()
+                    .filter_map(|s| s.id.parse::<SiteId>().ok())
+                    .collect(),
+                Err(_) => HashSet::new(),
+            });
+            return;
+        }
         if !matches!(self.principal.actor, Actor::Installer(i) if i.role == siteward_core::Role::SiteManager)
         {
             self.sites = None;
@@ -138,7 +150,22 @@ impl Visibility {
 
     async fn allows(&mut self, e: &Event) -> bool {
         if let Actor::EndUser(me) = self.principal.actor {
-            return e.end_user_id() == Some(me);
+            if e.end_user_id() == Some(me) {
+                if matches!(e, Event::HandoverChanged { .. }) {
+                    // A site may have become mine (or stopped being mine).
+                    self.reload().await;
+                }
+                return true;
+            }
+            let Event::HealthChanged { site_id, .. } = e else {
+                return false;
+            };
+            if !self.sites.as_ref().is_some_and(|s| s.contains(site_id))
+                && self.loaded.elapsed() > Duration::from_secs(30)
+            {
+                self.reload().await;
+            }
+            return self.sites.as_ref().is_some_and(|s| s.contains(site_id));
         }
         if !e.for_installers()
             || e.company_id().is_none()
