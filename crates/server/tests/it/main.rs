@@ -16,6 +16,7 @@ mod handover;
 mod handover_portal;
 mod health;
 mod link;
+mod link_fuzz;
 mod link_portal;
 mod link_restart;
 mod notifications;
