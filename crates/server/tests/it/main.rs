@@ -19,6 +19,7 @@ mod link;
 mod link_fuzz;
 mod link_portal;
 mod link_restart;
+mod link_types;
 mod notifications;
 mod portal;
 mod schema;
