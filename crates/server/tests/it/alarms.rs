@@ -4,9 +4,9 @@
 //! kept; installers neither read nor acknowledge them.
 
 use crate::on_both;
-use crate::support::{Db, TestServer};
+use crate::support::{Db, PASSWORD, TestServer};
 use futures::StreamExt;
-use reqwest::{Method, StatusCode};
+use reqwest::StatusCode;
 use serde_json::{Value, json};
 use siteward_devsim::{EventKind, Fleet, FleetSpec};
 use std::time::{Duration, Instant};
@@ -15,8 +15,6 @@ on_both!(
     alarms_reach_the_owner_and_survive_a_restart,
     the_owner_hears_of_device_health_live
 );
-
-const PASSWORD: &str = "Correct-horse-42";
 
 /// Adds a simulated device to a site over IP; returns its id.
 async fn add(s: &TestServer, token: &str, site: &str, fleet: &Fleet, serial: &str) -> String {
@@ -88,43 +86,9 @@ async fn alarms_reach_the_owner_and_survive_a_restart(db: Db) {
         .expect("event");
 
     // Hand-over: the end user signs up, is invited and accepts.
-    let (status, body) = s
-        .call(
-            Method::POST,
-            "/api/v1/end-users",
-            None,
-            Some(
-                json!({"email": "olga@home.example", "password": PASSWORD, "name": "Olga Owner",
-                   "region": "EU", "app_version": "5.0"}),
-            ),
-        )
+    let owner = s.end_user("olga@home.example").await;
+    s.hand_over(&c.admin, &site, &owner, "olga@home.example", Value::Null)
         .await;
-    assert_eq!(status, StatusCode::CREATED, "{body}");
-    let owner = s.login("olga@home.example", PASSWORD).await;
-    let (status, body) = s
-        .post(
-            &format!("/api/v1/sites/{site}/invitation"),
-            &c.admin,
-            json!({"end_user_email": "olga@home.example"}),
-        )
-        .await;
-    assert!(status.is_success(), "{status} {body}");
-    let (_, invitations) = s.get("/api/v1/me/invitations", &owner).await;
-    let invitation = invitations
-        .as_array()
-        .or(invitations["items"].as_array())
-        .and_then(|l| l.first())
-        .and_then(|i| i["id"].as_str())
-        .unwrap_or_else(|| panic!("an invitation: {invitations}"))
-        .to_owned();
-    let (status, body) = s
-        .post(
-            &format!("/api/v1/invitations/{invitation}/accept"),
-            &owner,
-            json!({}),
-        )
-        .await;
-    assert!(status.is_success(), "{status} {body}");
     let (_, list) = s.get("/api/v1/me/alarms", &owner).await;
     assert_eq!(list["items"], json!([]), "nothing from before: {list}");
 
@@ -235,43 +199,19 @@ async fn the_owner_hears_of_device_health_live(db: Db) {
     let c = s.company("Acme", "ada@acme.example").await;
     let site = s.site(&c.admin, "Home").await;
     add(&s, &c.admin, &site, &fleet, &cam).await;
-    let mut tokens = Vec::new();
-    for email in ["olga@home.example", "nina@home.example"] {
-        let (status, body) = s
-            .call(
-                Method::POST,
-                "/api/v1/end-users",
-                None,
-                Some(
-                    json!({"email": email, "password": PASSWORD, "name": "Owner",
-                            "region": "EU", "app_version": "5.0"}),
-                ),
-            )
-            .await;
-        assert_eq!(status, StatusCode::CREATED, "{body}");
-        tokens.push(s.login(email, PASSWORD).await);
-    }
+    let tokens = [
+        s.end_user("olga@home.example").await,
+        s.end_user("nina@home.example").await,
+    ];
     // Handed over; the company keeps health monitoring.
-    let (status, inv) = s
-        .post(
-            &format!("/api/v1/sites/{site}/invitation"),
-            &c.admin,
-            json!({"end_user_email": "olga@home.example",
-                   "authorization": {"permissions": ["health_monitoring"], "duration_hours": null}}),
-        )
-        .await;
-    assert_eq!(status, StatusCode::CREATED, "{inv}");
-    let (status, body) = s
-        .post(
-            &format!(
-                "/api/v1/invitations/{}/accept",
-                inv["id"].as_str().expect("id")
-            ),
-            &tokens[0],
-            json!({}),
-        )
-        .await;
-    assert_eq!(status, StatusCode::OK, "{body}");
+    s.hand_over(
+        &c.admin,
+        &site,
+        &tokens[0],
+        "olga@home.example",
+        json!({"permissions": ["health_monitoring"], "duration_hours": null}),
+    )
+    .await;
 
     let open = |token: String| {
         let s = &s;

@@ -6,8 +6,8 @@
 use crate::on_both;
 use crate::support::{Db, PASSWORD, TestServer};
 use futures::{SinkExt as _, StreamExt as _};
-use reqwest::{Method, StatusCode};
-use serde_json::json;
+use reqwest::StatusCode;
+use serde_json::{Value, json};
 use siteward_devsim::{EventKind, Fleet, FleetSpec};
 use siteward_link::LinkKey;
 use siteward_link::agent::AgentHandle;
@@ -65,37 +65,9 @@ async fn handed_over_linked_camera(s: &TestServer) -> (Fleet, AgentHandle, Strin
         p == json!([]) && accepted(&link, &cam.serial)
     })
     .await;
-    let (status, body) = s
-        .call(
-            Method::POST,
-            "/api/v1/end-users",
-            None,
-            Some(
-                json!({"email": "olga@home.example", "password": PASSWORD, "name": "Olga",
-                        "region": "EU", "app_version": "5.0"}),
-            ),
-        )
+    let owner = s.end_user("olga@home.example").await;
+    s.hand_over(&c.admin, &site, &owner, "olga@home.example", Value::Null)
         .await;
-    assert_eq!(status, StatusCode::CREATED, "{body}");
-    let owner = s.login("olga@home.example", PASSWORD).await;
-    let (_, inv) = s
-        .post(
-            &format!("/api/v1/sites/{site}/invitation"),
-            &c.admin,
-            json!({"end_user_email": "olga@home.example"}),
-        )
-        .await;
-    let (status, body) = s
-        .post(
-            &format!(
-                "/api/v1/invitations/{}/accept",
-                inv["id"].as_str().expect("id")
-            ),
-            &owner,
-            json!({}),
-        )
-        .await;
-    assert_eq!(status, StatusCode::OK, "{body}");
     (fleet, link, cam.serial, owner)
 }
 

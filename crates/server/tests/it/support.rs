@@ -128,6 +128,54 @@ impl TestServer {
         Self::start_with(settings, dir, pg).await
     }
 
+    /// Signs an end user up (region EU, a current app) and in; returns the token.
+    pub async fn end_user(&self, email: &str) -> String {
+        let (status, body) = self
+            .call(
+                Method::POST,
+                "/api/v1/end-users",
+                None,
+                Some(
+                    json!({"email": email, "password": PASSWORD, "name": "Olga Owner",
+                            "region": "EU", "app_version": "5.0"}),
+                ),
+            )
+            .await;
+        assert_eq!(status, StatusCode::CREATED, "{body}");
+        self.login(email, PASSWORD).await
+    }
+
+    /// Hands the site over: invites the end user, who accepts, keeping
+    /// the `authorization` asked for (JSON, or null for none).
+    pub async fn hand_over(
+        &self,
+        admin: &str,
+        site: &str,
+        owner: &str,
+        email: &str,
+        authorization: Value,
+    ) {
+        let (status, inv) = self
+            .post(
+                &format!("/api/v1/sites/{site}/invitation"),
+                admin,
+                json!({"end_user_email": email, "authorization": authorization}),
+            )
+            .await;
+        assert_eq!(status, StatusCode::CREATED, "{inv}");
+        let (status, body) = self
+            .post(
+                &format!(
+                    "/api/v1/invitations/{}/accept",
+                    inv["id"].as_str().expect("id")
+                ),
+                owner,
+                json!({}),
+            )
+            .await;
+        assert_eq!(status, StatusCode::OK, "{body}");
+    }
+
     /// Stops the server and drops its PostgreSQL database.
     pub async fn finish(mut self) {
         if let Some(r) = self.running.take() {

@@ -155,29 +155,39 @@ pub(crate) async fn add(
         password: f.password,
         name: Some(f.name).filter(|n| !n.trim().is_empty()),
     };
-    Ok(match s.app.add_device(&p, site, input).await {
+    Ok(added(jar, &here, s.app.add_device(&p, site, input).await))
+}
+
+/// Back to the site's devices, saying what adding did.
+fn added(jar: CookieJar, here: &str, outcome: siteward_app::Result<Added>) -> Response {
+    match outcome {
         Ok(Added::Pending(d)) => redirect_with(
             jar,
-            &here,
+            here,
             true,
             &format!(
-                "Device {} added; it appears here once it connects through its link.",
+                "Device {} added; it appears among the devices once it connects through its link.",
                 d.serial
             ),
         ),
         Ok(Added::Device(d)) => redirect_with(
             jar,
-            &here,
+            here,
             true,
             &format!(
-                "{} {} ({}) added.",
+                "{} {} ({}) added{}.",
                 d.device_type.label(),
                 d.model,
-                d.serial
+                d.serial,
+                if d.connection == "link" {
+                    " through its link"
+                } else {
+                    ""
+                }
             ),
         ),
-        Err(e) => redirect_with(jar, &here, false, &error_text(e)),
-    })
+        Err(e) => redirect_with(jar, here, false, &error_text(e)),
+    }
 }
 
 #[derive(Debug, Deserialize)]
@@ -210,29 +220,7 @@ pub(crate) async fn add_by_serial(
         verification_code: f.verification_code,
         name: Some(f.name).filter(|n| !n.trim().is_empty()),
     };
-    Ok(match s.app.add_device(&p, site, input).await {
-        Ok(Added::Pending(d)) => redirect_with(
-            jar,
-            &here,
-            true,
-            &format!(
-                "Device {} added; it appears among the devices once it connects.",
-                d.serial
-            ),
-        ),
-        Ok(Added::Device(d)) => redirect_with(
-            jar,
-            &here,
-            true,
-            &format!(
-                "{} {} ({}) added through its link.",
-                d.device_type.label(),
-                d.model,
-                d.serial
-            ),
-        ),
-        Err(e) => redirect_with(jar, &here, false, &error_text(e)),
-    })
+    Ok(added(jar, &here, s.app.add_device(&p, site, input).await))
 }
 
 /// A disk as the device page shows it.
