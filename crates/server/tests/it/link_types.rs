@@ -84,7 +84,9 @@ async fn every_device_type_is_inspected_through_its_link(db: Db) {
     let panel: Value = detail("control_panel").await;
     assert!(panel["panel"]["battery_pct"].is_number(), "{panel}");
     assert!(
-        panel["panel"]["zones"].as_array().is_some_and(|z| !z.is_empty()),
+        panel["panel"]["zones"]
+            .as_array()
+            .is_some_and(|z| !z.is_empty()),
         "{panel}"
     );
 
