@@ -11,7 +11,10 @@ use serde_json::{Value, json};
 use siteward_devsim::{Fault, Fleet, FleetSpec};
 use std::time::{Duration, Instant};
 
-on_both!(every_device_type_is_inspected_through_its_link);
+on_both!(
+    every_device_type_is_inspected_through_its_link,
+    an_incompatible_device_is_refused_when_it_connects
+);
 
 async fn every_device_type_is_inspected_through_its_link(db: Db) {
     let s = TestServer::start(db).await;
@@ -123,5 +126,52 @@ async fn every_device_type_is_inspected_through_its_link(db: Db) {
     for l in &links {
         l.stop();
     }
+    s.finish().await;
+}
+
+/// R-15 over the link: compatibility is checked from the device's own information
+/// as soon as it connects; a device off the list is refused with the reason and is
+/// not added.
+async fn an_incompatible_device_is_refused_when_it_connects(db: Db) {
+    let s = TestServer::start(db).await;
+    let fleet = Fleet::start(FleetSpec::parse_mix("third_party=1", 72).expect("mix"))
+        .await
+        .expect("fleet");
+    let c = s.company("Acme", "ada@acme.example").await;
+    let site = s.site(&c.admin, "Shop").await;
+    let other = fleet.devices().remove(0);
+    let (status, body) = s
+        .post(
+            &format!("/api/v1/sites/{site}/devices"),
+            &c.admin,
+            json!({"via": "link", "serial": other.serial, "verification_code": other.verification_code}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::ACCEPTED, "{body}");
+    let link = fleet
+        .device(&other.serial)
+        .expect("device")
+        .connect_link(&format!(
+            "{}/link/v1",
+            s.url.replacen("http://", "ws://", 1)
+        ));
+    let deadline = Instant::now() + Duration::from_secs(20);
+    let refused = loop {
+        let (_, pending) = s
+            .get(&format!("/api/v1/sites/{site}/devices/pending"), &c.admin)
+            .await;
+        if pending[0]["state"] == "refused" {
+            break pending[0].clone();
+        }
+        assert!(Instant::now() < deadline, "not refused: {pending}");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    };
+    let reason = refused["reason"].as_str().unwrap_or_default();
+    assert!(reason.contains("Siteward manages only"), "{refused}");
+    let (_, devices) = s
+        .get(&format!("/api/v1/sites/{site}/devices"), &c.admin)
+        .await;
+    assert_eq!(devices["items"], json!([]), "nothing added");
+    link.stop();
     s.finish().await;
 }
