@@ -217,3 +217,69 @@ async fn hostile_frames_never_crash_the_server_or_reach_another_device() {
     link.stop();
     s.finish().await;
 }
+
+/// Registers one device over a fresh connection; returns how the server closed it
+/// (code), or `None` if it stayed open.
+async fn register_once(url: &str, serial: &str, code: &str) -> Option<u16> {
+    let (mut ws, nonce) = connect(url).await;
+    let key = LinkKey::derive(code, serial);
+    let register = Frame::Register(Register {
+        agent: "throttle".into(),
+        nonce: "cd".repeat(32),
+        devices: vec![DeviceClaim {
+            serial: serial.to_owned(),
+            proof: key.device_proof(&nonce, serial),
+            epoch: "t".into(),
+            device_type: None,
+        }],
+    });
+    ws.send(Message::text(register.encode())).await.ok()?;
+    let until = tokio::time::Instant::now() + Duration::from_secs(3);
+    while let Ok(Some(msg)) = tokio::time::timeout_at(until, ws.next()).await {
+        if let Ok(Message::Close(Some(frame))) = msg {
+            return Some(u16::from(frame.code));
+        }
+    }
+    None
+}
+
+/// Wrong proofs close the connection (4401); after five from one address the next
+/// registration is refused (4429) for a while, even with the right proof.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn wrong_proofs_are_refused_then_throttled() {
+    let s = TestServer::start(Db::Sqlite).await;
+    let url = format!("{}/link/v1", s.url.replacen("http://", "ws://", 1));
+    let fleet = Fleet::start(FleetSpec::parse_mix("ipc=1", 62).expect("mix"))
+        .await
+        .expect("fleet");
+    let c = s.company("Acme", "ada@acme.example").await;
+    let site = s.site(&c.admin, "Depot").await;
+    let cam = fleet.devices().remove(0);
+    let (status, body) = s
+        .post(
+            &format!("/api/v1/sites/{site}/devices"),
+            &c.admin,
+            json!({"via": "link", "serial": cam.serial, "verification_code": cam.verification_code}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::ACCEPTED, "{body}");
+    for _ in 0..5 {
+        assert_eq!(
+            register_once(&url, &cam.serial, "WRONGCODE").await,
+            Some(siteward_link::frame::close::REJECTED)
+        );
+    }
+    assert_eq!(
+        register_once(&url, &cam.serial, &cam.verification_code).await,
+        Some(siteward_link::frame::close::THROTTLED),
+        "throttled, even with the right code"
+    );
+    let (_, pending) = s
+        .get(&format!("/api/v1/sites/{site}/devices/pending"), &c.admin)
+        .await;
+    assert_eq!(
+        pending[0]["state"], "pending",
+        "nothing was added meanwhile"
+    );
+    s.finish().await;
+}
