@@ -2,6 +2,10 @@
 //! serves, answers ISAPI requests through a [`Relay`] (the device itself, or the
 //! LAN devices behind a bridge), sends events and keeps every one until the server
 //! acknowledges it, and reconnects with jittered back-off.
+//!
+//! Events are kept in memory by default; with [`AgentConfig::spool_dir`] they are
+//! also kept on disk ([`crate::spool`]) and reloaded, with their epoch and seq, by
+//! the next agent on the same directory.
 
 use crate::backoff::Backoff;
 use crate::frame::{
@@ -9,10 +13,12 @@ use crate::frame::{
     Register,
 };
 use crate::proof::{LinkKey, nonce_from};
+use crate::spool::{Journal, Spool, SpoolError};
 use futures::future::BoxFuture;
 use futures::{SinkExt as _, StreamExt as _};
 use rand::Rng as _;
 use std::collections::{BTreeMap, HashMap, VecDeque};
+use std::path::PathBuf;
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 use tokio::sync::{Notify, mpsc, watch};
@@ -45,7 +51,20 @@ pub struct AgentConfig {
     pub backoff: Backoff,
     /// How long a connection must last before the back-off starts over.
     pub stable_after: Duration,
+    /// The local address to connect from (`ws://` only); `None`: the system's
+    /// choice. A load test spreads many links over loopback addresses, as one
+    /// address runs out of ports.
+    pub local_addr: Option<std::net::IpAddr>,
+    /// Where to keep unacknowledged events on disk, so they survive a restart;
+    /// `None` (the default) keeps them in memory only.
+    pub spool_dir: Option<PathBuf>,
+    /// The most events kept per device while the server cannot be reached; beyond
+    /// it the oldest are given up (with a warning).
+    pub max_pending: usize,
 }
+
+/// Events kept per device by default while the server cannot be reached.
+pub const DEFAULT_MAX_PENDING: usize = 10_000;
 
 impl AgentConfig {
     /// A configuration with the protocol's default back-off.
@@ -60,6 +79,9 @@ impl AgentConfig {
             devices,
             backoff: Backoff::default(),
             stable_after: Duration::from_secs(60),
+            local_addr: None,
+            spool_dir: None,
+            max_pending: DEFAULT_MAX_PENDING,
         }
     }
 }
@@ -128,21 +150,121 @@ struct Queue {
     /// Sent on the current connection, up to this seq.
     sent: u64,
     pending: VecDeque<(u64, String)>,
+    /// The on-disk copy, when the agent has a spool.
+    journal: Option<Journal>,
+}
+
+impl Queue {
+    fn new(epoch: String, next_seq: u64, pending: VecDeque<(u64, String)>) -> Self {
+        Self {
+            epoch,
+            next_seq,
+            acked: 0,
+            sent: 0,
+            pending,
+            journal: None,
+        }
+    }
+
+    /// Forgets the events up to `upto`, on disk too.
+    fn drop_upto(&mut self, serial: &str, upto: u64) {
+        let before = self.pending.len();
+        while self.pending.front().is_some_and(|(s, _)| *s <= upto) {
+            self.pending.pop_front();
+        }
+        if before == self.pending.len() {
+            return;
+        }
+        if let Some(j) = self.journal.as_mut()
+            && let Err(e) = j.drop_upto(upto, &self.epoch, self.next_seq, &self.pending)
+        {
+            tracing::warn!(serial, error = %e, "could not note acknowledged events in the spool");
+        }
+    }
+}
+
+/// What the outbox lock guards.
+#[derive(Debug, Default)]
+struct Queues {
+    map: HashMap<String, Queue>,
+    /// The agent has stopped: nothing more is queued (its spool is released).
+    closed: bool,
+    max_pending: usize,
+    /// Held while the agent runs, so no other agent uses the spool.
+    spool: Option<Spool>,
 }
 
 /// The events every device of the agent has to tell, kept until acknowledged.
 #[derive(Debug, Default)]
 struct Outbox {
-    queues: Mutex<HashMap<String, Queue>>,
+    queues: Mutex<Queues>,
     added: Notify,
 }
 
 impl Outbox {
-    fn lock(&self) -> MutexGuard<'_, HashMap<String, Queue>> {
+    fn lock(&self) -> MutexGuard<'_, Queues> {
         self.queues
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner)
     }
+
+    /// Queues kept in memory only, each with a new epoch.
+    fn in_memory(config: &AgentConfig) -> Self {
+        let outbox = Self::default();
+        {
+            let mut q = outbox.lock();
+            q.max_pending = config.max_pending.max(1);
+            for d in &config.devices {
+                q.map.insert(
+                    d.serial.clone(),
+                    Queue::new(new_epoch(), 1, VecDeque::new()),
+                );
+            }
+        }
+        outbox
+    }
+
+    /// Queues as the spool kept them (a new epoch for a device it does not know).
+    fn spooled(config: &AgentConfig, dir: &std::path::Path) -> Result<Self, SpoolError> {
+        let spool = Spool::open(dir)?;
+        let outbox = Self::default();
+        {
+            let mut q = outbox.lock();
+            q.max_pending = config.max_pending.max(1);
+            for d in &config.devices {
+                let (stored, journal) = spool.journal(&d.serial, new_epoch)?;
+                if !stored.pending.is_empty() {
+                    tracing::info!(serial = %d.serial, events = stored.pending.len(), "events reloaded from the spool");
+                }
+                let mut queue = Queue::new(stored.epoch, stored.next_seq, stored.pending);
+                queue.journal = Some(journal);
+                let over = queue.pending.len().saturating_sub(q.max_pending);
+                if over > 0
+                    && let Some(&(upto, _)) = queue.pending.get(over - 1)
+                {
+                    queue.drop_upto(&d.serial, upto);
+                }
+                q.map.insert(d.serial.clone(), queue);
+            }
+            q.spool = Some(spool);
+        }
+        Ok(outbox)
+    }
+
+    /// After the agent stopped: queue nothing more, release the spool.
+    fn close(&self) {
+        let mut q = self.lock();
+        q.closed = true;
+        for queue in q.map.values_mut() {
+            queue.journal = None;
+        }
+        q.spool = None;
+    }
+}
+
+/// A new event counter's name.
+fn new_epoch() -> String {
+    format!("{:016x}", rand::rng().random::<u64>())
 }
 
 /// Controls a running agent.
@@ -156,26 +278,67 @@ pub struct AgentHandle {
 
 impl AgentHandle {
     /// Queues an event (`EventNotificationAlert` XML) of device `serial`; it is sent
-    /// now or after the next reconnect, and kept until acknowledged. Returns its seq.
+    /// now or after the next reconnect, and kept until acknowledged. Returns its seq,
+    /// or `None` for a device the agent does not serve or once the agent stopped.
+    ///
+    /// With a spool the event is written and synced to disk before this returns
+    /// (a short blocking write); if that fails it is still kept in memory.
     pub fn push_event(&self, serial: &str, xml: impl Into<String>) -> Option<u64> {
+        let xml = xml.into();
         let seq = {
             let mut q = self.outbox.lock();
-            let queue = q.get_mut(serial)?;
+            if q.closed {
+                return None;
+            }
+            let max = q.max_pending;
+            let queue = q.map.get_mut(serial)?;
             let seq = queue.next_seq;
+            if let Some(j) = queue.journal.as_mut()
+                && let Err(e) = j.event(seq, &xml)
+            {
+                tracing::error!(serial, error = %e, "could not keep an event in the spool; it is kept in memory only");
+            }
             queue.next_seq += 1;
-            queue.pending.push_back((seq, xml.into()));
+            queue.pending.push_back((seq, xml));
+            if queue.pending.len() > max
+                && let Some(&(oldest, _)) = queue.pending.front()
+            {
+                tracing::warn!(
+                    serial,
+                    seq = oldest,
+                    "too many events waiting for the server; the oldest is given up"
+                );
+                queue.drop_upto(serial, oldest);
+            }
             seq
         };
         self.outbox.added.notify_one();
         Some(seq)
     }
 
+    /// The highest seq of `serial`'s current epoch the server acknowledged (0:
+    /// none yet); `None` for a serial this agent does not serve.
+    pub fn acked_seq(&self, serial: &str) -> Option<u64> {
+        self.outbox.lock().map.get(serial).map(|q| q.acked)
+    }
+
     /// Events of `serial` not yet acknowledged.
     pub fn unacknowledged(&self, serial: &str) -> usize {
         self.outbox
             .lock()
+            .map
             .get(serial)
             .map_or(0, |q| q.pending.len())
+    }
+
+    /// The name of `serial`'s event counter.
+    pub fn epoch(&self, serial: &str) -> Option<String> {
+        self.outbox.lock().map.get(serial).map(|q| q.epoch.clone())
+    }
+
+    /// The seq `serial`'s next event will take.
+    pub fn next_seq(&self, serial: &str) -> Option<u64> {
+        self.outbox.lock().map.get(serial).map(|q| q.next_seq)
     }
 
     /// The status now, and its changes.
@@ -226,23 +389,35 @@ enum End {
 
 impl Agent {
     /// An agent and its handle; [`Agent::run`] it on a task.
+    ///
+    /// When `config.spool_dir` is set but the spool cannot be opened, this logs the
+    /// error and keeps events in memory; use [`Agent::try_new`] to be told instead.
     pub fn new(config: AgentConfig, relay: impl Relay) -> (Self, AgentHandle) {
-        let outbox = Arc::new(Outbox::default());
-        {
-            let mut q = outbox.lock();
-            for d in &config.devices {
-                q.insert(
-                    d.serial.clone(),
-                    Queue {
-                        epoch: format!("{:016x}", rand::rng().random::<u64>()),
-                        next_seq: 1,
-                        acked: 0,
-                        sent: 0,
-                        pending: VecDeque::new(),
-                    },
-                );
-            }
-        }
+        let outbox = match &config.spool_dir {
+            None => Outbox::in_memory(&config),
+            Some(dir) => Outbox::spooled(&config, dir).unwrap_or_else(|e| {
+                tracing::error!(error = %e, "the spool cannot be used; events are kept in memory only");
+                Outbox::in_memory(&config)
+            }),
+        };
+        Self::with_outbox(config, relay, outbox)
+    }
+
+    /// Like [`Agent::new`], but fails when the spool cannot be opened or read
+    /// (a directory that cannot be written, or one another agent holds).
+    pub fn try_new(
+        config: AgentConfig,
+        relay: impl Relay,
+    ) -> Result<(Self, AgentHandle), SpoolError> {
+        let outbox = match &config.spool_dir {
+            None => Outbox::in_memory(&config),
+            Some(dir) => Outbox::spooled(&config, dir)?,
+        };
+        Ok(Self::with_outbox(config, relay, outbox))
+    }
+
+    fn with_outbox(config: AgentConfig, relay: impl Relay, outbox: Outbox) -> (Self, AgentHandle) {
+        let outbox = Arc::new(outbox);
         let (status_tx, status_rx) = watch::channel(AgentStatus::default());
         let (stop_tx, stop_rx) = watch::channel(false);
         let drop_link = Arc::new(Notify::new());
@@ -265,8 +440,15 @@ impl Agent {
         )
     }
 
-    /// Connects, serves, and reconnects until stopped.
-    pub async fn run(mut self) {
+    /// Connects, serves, and reconnects until stopped; then queues nothing more
+    /// and releases its spool.
+    pub async fn run(self) {
+        let outbox = self.outbox.clone();
+        self.serve().await;
+        outbox.close();
+    }
+
+    async fn serve(mut self) {
         let mut backoff = self.config.backoff.clone();
         loop {
             if *self.stop.borrow() {
@@ -314,7 +496,7 @@ impl Agent {
         let ws_config = tokio_tungstenite::tungstenite::protocol::WebSocketConfig::default()
             .max_message_size(Some(frame::MAX_FRAME_BYTES))
             .max_frame_size(Some(frame::MAX_FRAME_BYTES));
-        let connect = tokio_tungstenite::connect_async_with_config(request, Some(ws_config), false);
+        let connect = connect_from(self.config.local_addr, request, ws_config);
         let (ws, _) = match tokio::time::timeout(Duration::from_secs(15), connect).await {
             Ok(Ok(ok)) => ok,
             Ok(Err(e)) => return End::Failed(format!("connect: {e}")),
@@ -338,6 +520,7 @@ impl Agent {
                     serial: d.serial.clone(),
                     proof: d.key.device_proof(&hello.nonce, &d.serial),
                     epoch: q
+                        .map
                         .get(&d.serial)
                         .map(|q| q.epoch.clone())
                         .unwrap_or_default(),
@@ -456,11 +639,9 @@ impl Agent {
     /// An acknowledgement: the events up to it are stored and need not be kept.
     fn take_ack(&self, a: &frame::Ack) {
         let mut q = self.outbox.lock();
-        if let Some(queue) = q.get_mut(&a.serial).filter(|q| q.epoch == a.epoch) {
+        if let Some(queue) = q.map.get_mut(&a.serial).filter(|q| q.epoch == a.epoch) {
             queue.acked = queue.acked.max(a.seq);
-            while queue.pending.front().is_some_and(|(s, _)| *s <= a.seq) {
-                queue.pending.pop_front();
-            }
+            queue.drop_upto(&a.serial, a.seq);
         }
     }
 
@@ -485,15 +666,20 @@ impl Agent {
                             d.serial
                         ));
                     }
-                    if let Some(queue) = q.get_mut(&d.serial) {
-                        queue.acked = d.acked_seq.min(queue.next_seq.saturating_sub(1));
-                        while queue
-                            .pending
-                            .front()
-                            .is_some_and(|(s, _)| *s <= queue.acked)
-                        {
-                            queue.pending.pop_front();
+                    if let Some(queue) = q.map.get_mut(&d.serial) {
+                        if d.acked_seq >= queue.next_seq {
+                            // The server stored more of this epoch than is remembered
+                            // here (a spool that lost its tail): new events go on after
+                            // it, or the server would take them for ones it has.
+                            queue.next_seq = d.acked_seq.saturating_add(1);
+                            if let Some(j) = queue.journal.as_mut()
+                                && let Err(e) = j.advance(&queue.epoch, queue.next_seq)
+                            {
+                                tracing::warn!(serial = %d.serial, error = %e, "could not note the event counter in the spool");
+                            }
                         }
+                        queue.acked = d.acked_seq;
+                        queue.drop_upto(&d.serial, d.acked_seq);
                         queue.sent = queue.acked;
                     }
                     self.status.send_modify(|s| {
@@ -524,10 +710,16 @@ impl Agent {
         {
             let mut q = self.outbox.lock();
             for serial in &accepted {
-                let Some(queue) = q.get_mut(serial) else {
+                let Some(queue) = q.map.get_mut(serial) else {
                     continue;
                 };
-                let limit = queue.acked + MAX_EVENTS_IN_FLIGHT as u64;
+                // In flight: from the oldest kept event (older ones may have been
+                // given up without an acknowledgement).
+                let base = queue
+                    .pending
+                    .front()
+                    .map_or(queue.acked, |(s, _)| queue.acked.max(s - 1));
+                let limit = base + MAX_EVENTS_IN_FLIGHT as u64;
                 for (seq, xml) in &queue.pending {
                     if *seq <= queue.sent {
                         continue;
@@ -612,6 +804,60 @@ fn failed(id: u64, error: &str, detail: String) -> LinkResponse {
         error: Some(error.to_owned()),
         detail: Some(detail),
     }
+}
+
+/// Opens the WebSocket, from `local` when one is given.
+async fn connect_from(
+    local: Option<std::net::IpAddr>,
+    request: tokio_tungstenite::tungstenite::handshake::client::Request,
+    config: tokio_tungstenite::tungstenite::protocol::WebSocketConfig,
+) -> Result<
+    (
+        tokio_tungstenite::WebSocketStream<
+            tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>,
+        >,
+        tokio_tungstenite::tungstenite::handshake::client::Response,
+    ),
+    tokio_tungstenite::tungstenite::Error,
+> {
+    let Some(ip) = local else {
+        return tokio_tungstenite::connect_async_with_config(request, Some(config), false).await;
+    };
+    let uri = request.uri();
+    if uri.scheme_str() != Some("ws") {
+        // This build has no TLS of its own; `wss` goes through the system's choice.
+        return Err(tokio_tungstenite::tungstenite::Error::Url(
+            tokio_tungstenite::tungstenite::error::UrlError::TlsFeatureNotEnabled,
+        ));
+    }
+    let host = uri
+        .host()
+        .unwrap_or_default()
+        .trim_matches(['[', ']'])
+        .to_owned();
+    let port = uri.port_u16().unwrap_or(80);
+    let remote = tokio::net::lookup_host((host.as_str(), port))
+        .await?
+        .find(|a| a.is_ipv4() == ip.is_ipv4())
+        .ok_or_else(|| {
+            std::io::Error::new(
+                std::io::ErrorKind::AddrNotAvailable,
+                format!("{host} has no address of the family of {ip}"),
+            )
+        })?;
+    let socket = if ip.is_ipv4() {
+        tokio::net::TcpSocket::new_v4()?
+    } else {
+        tokio::net::TcpSocket::new_v6()?
+    };
+    socket.bind(std::net::SocketAddr::new(ip, 0))?;
+    let stream = socket.connect(remote).await?;
+    tokio_tungstenite::client_async_with_config(
+        request,
+        tokio_tungstenite::MaybeTlsStream::Plain(stream),
+        Some(config),
+    )
+    .await
 }
 
 fn http_value(v: &'static str) -> tokio_tungstenite::tungstenite::http::HeaderValue {

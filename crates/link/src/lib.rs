@@ -4,7 +4,7 @@
 //!
 //! This crate holds what both sides share: the frames ([`frame`]), the proof
 //! ([`proof`]) and the reconnect back-off ([`backoff`]); with the `agent` feature,
-//! the device side itself ([`agent`]).
+//! the device side itself ([`agent`]) and its on-disk outbox ([`spool`]).
 
 pub mod backoff;
 pub mod frame;
@@ -12,6 +12,8 @@ pub mod proof;
 
 #[cfg(feature = "agent")]
 pub mod agent;
+#[cfg(feature = "agent")]
+pub mod spool;
 
 pub use frame::{Frame, FrameError};
 pub use proof::LinkKey;
