@@ -7,6 +7,13 @@
 //! [`LinkTransport`] lets the ISAPI client speak through it exactly as over HTTP,
 //! so inspections work the same for linked devices.
 //!
+//! Events are stored in batches: sessions hand them to one intake task per
+//! application (bounded, so a full intake slows the sockets down rather than
+//! growing), which stores up to [`INTAKE_BATCH`] of them in one transaction and
+//! acknowledges each only once that transaction committed. A batch that fails is
+//! tried again device by device; the connections of the devices whose events still
+//! cannot be stored are closed, so those devices resend from what was stored.
+//!
 //! Adding a device by serial number and verification code works whether the device
 //! is connected already (its proof is kept while it waits, and checked when the
 //! code is given) or connects later (the code's key is stored sealed, and checked
@@ -31,10 +38,11 @@ use siteward_link::frame::{
 };
 use siteward_link::proof::{LinkKey, nonce_from};
 use siteward_store::{Connection, Device, PendingLink};
+use std::collections::hash_map::Entry;
 use std::collections::{HashMap, HashSet};
 use std::net::IpAddr;
-use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard, OnceLock, Weak};
 use std::time::{Duration, Instant};
 use tokio::sync::{mpsc, oneshot};
 
@@ -44,6 +52,20 @@ const REQUEST_TIMEOUT: Duration = Duration::from_secs(10);
 const MAX_FAILURES: u32 = 5;
 /// The window failed proofs are counted in.
 const FAILURE_WINDOW: Duration = Duration::from_secs(60);
+/// The most events stored in one transaction.
+const INTAKE_BATCH: usize = 512;
+/// A batch smaller than this waits (at most [`INTAKE_LINGER`]) for more: a
+/// transaction costs about as much as a few events, so small batches share it;
+/// a larger batch is stored at once, as waiting would only leave the database idle.
+const INTAKE_FILL: usize = 64;
+/// How long a small batch waits for more events.
+const INTAKE_LINGER: Duration = Duration::from_millis(1);
+/// Events waiting for the intake; beyond this, sessions wait (and so stop reading
+/// their sockets) until it catches up.
+const INTAKE_QUEUE: usize = 8192;
+/// The close code for a connection whose events could not be stored: the device
+/// reconnects and resends what was not acknowledged.
+const CLOSE_NOT_STORED: u16 = 1011;
 
 /// What the web layer writes to the socket.
 #[derive(Debug, Clone)]
@@ -86,6 +108,9 @@ struct Conn {
     next_request: AtomicU64,
     /// Serials this connection serves now.
     serials: Mutex<HashSet<String>>,
+    /// Some of its events could not be stored: its later events are not stored
+    /// either (they would leave a gap), and it is closed so the device resends.
+    broken: AtomicBool,
 }
 
 impl Conn {
@@ -115,6 +140,20 @@ pub struct LinkHub {
     waiting: Mutex<HashMap<String, WaitingClaim>>,
     next_conn: AtomicU64,
     failures: Mutex<HashMap<String, (u32, Instant)>>,
+    /// Where sessions hand events to be stored; the intake task starts with the
+    /// first event.
+    intake: OnceLock<mpsc::Sender<Intake>>,
+}
+
+/// An event waiting to be stored, and the connection its acknowledgement goes to.
+#[derive(Debug)]
+struct Intake {
+    device: DeviceId,
+    event: LinkEvent,
+    /// The event's document, read on the connection's task; `None`: not an
+    /// `EventNotificationAlert` (acknowledged and dropped).
+    alert: Option<EventAlert>,
+    conn: Arc<Conn>,
 }
 
 fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
@@ -170,6 +209,15 @@ impl LinkHub {
                     reason: "replaced by a newer connection".into(),
                 });
             }
+        }
+    }
+
+    /// Stops `conn` serving `serial` (if it does).
+    fn unserve(&self, serial: &str, conn: &Arc<Conn>) {
+        conn.serials().remove(serial);
+        let mut live = lock(&self.live);
+        if live.get(serial).is_some_and(|c| c.id == conn.id) {
+            live.remove(serial);
         }
     }
 
@@ -359,6 +407,7 @@ impl App {
             pending: Mutex::default(),
             next_request: AtomicU64::new(1),
             serials: Mutex::default(),
+            broken: AtomicBool::new(false),
         });
         (
             LinkSession {
@@ -585,7 +634,8 @@ impl LinkSession {
         Ok(ClaimOutcome::Waiting)
     }
 
-    /// Keeps one event — stored, then acknowledged — unless it was stored before.
+    /// Hands one event to the intake, which stores it (unless it was stored
+    /// before) and then acknowledges it.
     async fn event(&mut self, e: LinkEvent) {
         if !self.devices.contains_key(&e.serial) && self.conn.serials().contains(&e.serial) {
             // Accepted when an installer added it with its code.
@@ -607,17 +657,26 @@ impl LinkSession {
             // Not a device yet: not acknowledged, so the device sends it again.
             return;
         };
-        match self.app.take_link_event(device, &e).await {
-            Ok(()) => {
-                self.conn.send(Frame::Ack(Ack {
-                    serial: e.serial,
-                    epoch: e.epoch,
-                    seq: e.seq,
-                }));
-            }
+        if self.conn.broken.load(Ordering::Acquire) {
+            // Its connection is closing: the device resends after reconnecting.
+            return;
+        }
+        let alert = match EventAlert::parse(e.xml.as_bytes()) {
+            Ok(a) => Some(a),
             Err(err) => {
-                tracing::warn!(device = %device, error = %err, "storing a link event failed; the device will resend it");
+                tracing::warn!(device = %device, error = %err, "a link event is not an EventNotificationAlert; acknowledged and dropped");
+                None
             }
+        };
+        let job = Intake {
+            device,
+            event: e,
+            alert,
+            conn: self.conn.clone(),
+        };
+        // Waits while the intake is full: the socket is not read meanwhile.
+        if self.app.link_intake().send(job).await.is_err() {
+            tracing::warn!(device = %device, "the event intake has stopped; the device will resend");
         }
     }
 
@@ -697,45 +756,169 @@ impl App {
         key_of(&bytes)
     }
 
-    /// Keeps one event that came up a link, exactly once: the stored counter says
-    /// whether it was stored before; an alarm and the counter are written together.
-    async fn take_link_event(&self, device: DeviceId, e: &LinkEvent) -> Result<()> {
-        let alert = match EventAlert::parse(e.xml.as_bytes()) {
-            Ok(a) => Some(a),
-            Err(err) => {
-                tracing::warn!(device = %device, error = %err, "a link event is not an EventNotificationAlert; acknowledged and dropped");
-                None
-            }
+    /// Where this node's sessions hand events to be stored; starts the intake task
+    /// with the first event. The task holds the application weakly, so it ends
+    /// when the application is dropped.
+    fn link_intake(&self) -> &mpsc::Sender<Intake> {
+        self.inner.links.intake.get_or_init(|| {
+            let (tx, rx) = mpsc::channel(INTAKE_QUEUE);
+            tokio::spawn(run_intake(Arc::downgrade(&self.inner), rx));
+            tx
+        })
+    }
+
+    /// Stores a batch of link events, then acknowledges them. A batch that fails
+    /// is tried again device by device, so one device's trouble does not hold up
+    /// the others; a device whose events still cannot be stored gets no
+    /// acknowledgement, and its connection is closed so it resends them.
+    async fn take_link_events(&self, batch: Vec<Intake>) {
+        let all: Vec<&Intake> = batch.iter().collect();
+        let err = match self.store_link_events(&all).await {
+            Ok(stored) => return self.after_stored(&all, stored),
+            Err(e) => e,
         };
-        let seq = i64::try_from(e.seq).unwrap_or(i64::MAX);
+        tracing::warn!(events = all.len(), error = %err, "storing a batch of link events failed; trying device by device");
+        let mut devices: Vec<DeviceId> = Vec::new();
+        for job in &all {
+            if !devices.contains(&job.device) {
+                devices.push(job.device);
+            }
+        }
+        for device in devices {
+            let jobs: Vec<&Intake> = all.iter().copied().filter(|j| j.device == device).collect();
+            match self.store_link_events(&jobs).await {
+                Ok(stored) => self.after_stored(&jobs, stored),
+                Err(e) => {
+                    tracing::warn!(device = %device, events = jobs.len(), error = %e, "storing link events failed; the device's link is closed so it resends them");
+                    for job in jobs {
+                        if !job.conn.broken.swap(true, Ordering::AcqRel) {
+                            let _ = job.conn.out.send(LinkOut::Close {
+                                code: CLOSE_NOT_STORED,
+                                reason: "events could not be stored; send them again".into(),
+                            });
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    /// Keeps link events exactly once, in one transaction: each device's stored
+    /// (epoch, seq) says whether an event was stored before (several events of one
+    /// device may be in the batch); alarms are written with the counters, which
+    /// are set once per device.
+    async fn store_link_events(&self, jobs: &[&Intake]) -> Result<Stored> {
+        struct Seen {
+            epoch: Option<String>,
+            seq: i64,
+            changed: bool,
+        }
+        let mut stored = Stored {
+            acked: vec![false; jobs.len()],
+            alarms: Vec::new(),
+            nudge: Vec::new(),
+        };
+        let mut seen: HashMap<DeviceId, Seen> = HashMap::new();
+        let mut order: Vec<DeviceId> = Vec::new();
         let mut h = self.inner.store.begin().await?;
-        if let Some((Some(epoch), stored)) = h.link_seq(device).await?
-            && epoch == e.epoch
-            && stored >= seq
-        {
-            return Ok(());
-        }
-        let kept = match &alert {
-            Some(a) => {
-                self.keep_alarm(
-                    &mut h,
-                    device,
-                    a,
-                    Some(format!("link|{device}|{}|{}", e.epoch, e.seq)),
-                )
-                .await?
+        for (i, job) in jobs.iter().enumerate() {
+            if job.conn.broken.load(Ordering::Acquire) {
+                // Its earlier events were not stored: storing this one would
+                // leave a gap. The device resends both after reconnecting.
+                continue;
             }
-            None => None,
-        };
-        h.set_link_seq(device, &e.epoch, seq).await?;
-        h.commit().await?;
-        self.publish_alarm(kept);
-        if let Some(a) = alert
-            && crate::listen::affects_health(&a.effective_type())
-        {
-            let _ = self.nudge(device).await;
+            let e = &job.event;
+            let seq = i64::try_from(e.seq).unwrap_or(i64::MAX);
+            let last = match seen.entry(job.device) {
+                Entry::Occupied(o) => o.into_mut(),
+                Entry::Vacant(v) => {
+                    let (epoch, seq) = h.link_seq(job.device).await?.unwrap_or((None, 0));
+                    order.push(job.device);
+                    v.insert(Seen {
+                        epoch,
+                        seq,
+                        changed: false,
+                    })
+                }
+            };
+            stored.acked[i] = true;
+            if last.epoch.as_deref() == Some(e.epoch.as_str()) && last.seq >= seq {
+                // Stored before: acknowledged again.
+                continue;
+            }
+            if let Some(a) = &job.alert {
+                let key = format!("link|{}|{}|{}", job.device, e.epoch, e.seq);
+                if let Some(kept) = self.keep_alarm(&mut h, job.device, a, Some(key)).await? {
+                    stored.alarms.push(kept);
+                }
+                if crate::listen::affects_health(&a.effective_type())
+                    && !stored.nudge.contains(&job.device)
+                {
+                    stored.nudge.push(job.device);
+                }
+            }
+            *last = Seen {
+                epoch: Some(e.epoch.clone()),
+                seq,
+                changed: true,
+            };
         }
-        Ok(())
+        for device in order {
+            if let Some(Seen {
+                epoch: Some(epoch),
+                seq,
+                changed: true,
+            }) = seen.get(&device)
+            {
+                h.set_link_seq(device, epoch, *seq).await?;
+            }
+        }
+        h.commit().await?;
+        Ok(stored)
+    }
+
+    /// After a batch committed: acknowledges its events (one frame per device and
+    /// connection, for the highest seq: an acknowledgement covers the earlier
+    /// ones), then publishes the alarms and asks for fresh status where an event
+    /// can change it.
+    fn after_stored(&self, jobs: &[&Intake], stored: Stored) {
+        let mut acks: HashMap<(u64, &str, &str), (u64, &Arc<Conn>)> = HashMap::new();
+        let mut order = Vec::new();
+        for (job, acked) in jobs.iter().zip(&stored.acked) {
+            if !acked {
+                continue;
+            }
+            let e = &job.event;
+            let key = (job.conn.id, e.serial.as_str(), e.epoch.as_str());
+            match acks.get_mut(&key) {
+                Some((seq, _)) => *seq = (*seq).max(e.seq),
+                None => {
+                    acks.insert(key, (e.seq, &job.conn));
+                    order.push(key);
+                }
+            }
+        }
+        for key in order {
+            if let Some((seq, conn)) = acks.get(&key) {
+                conn.send(Frame::Ack(Ack {
+                    serial: key.1.to_owned(),
+                    epoch: key.2.to_owned(),
+                    seq: *seq,
+                }));
+            }
+        }
+        for alarm in stored.alarms {
+            self.publish_alarm(Some(alarm));
+        }
+        if !stored.nudge.is_empty() {
+            // Not on the intake's time: the next batch need not wait for these.
+            let app = self.clone();
+            tokio::spawn(async move {
+                for device in stored.nudge {
+                    let _ = app.nudge(device).await;
+                }
+            });
+        }
     }
 
     /// adds a device by serial number and verification code. Connected now:
@@ -822,18 +1005,24 @@ impl App {
                     reason: None,
                 }],
             }));
-            let device = self
+            let added = self
                 .finish_link(
                     NewLink {
-                        serial,
+                        serial: serial.clone(),
                         site_id,
                         name,
                         key,
                     },
                     Some(p),
                 )
-                .await?;
-            return Ok(Added::Device(device));
+                .await;
+            if added.is_err() {
+                // Not added (unreadable, incompatible, …): the connection waits
+                // again, so adding it once the cause is fixed works at once.
+                self.inner.links.unserve(&serial, &w.conn);
+                lock(&self.inner.links.waiting).insert(serial, w);
+            }
+            return Ok(Added::Device(added?));
         }
         let pending = PendingLink {
             secret: self.inner.key.seal(key.as_bytes(), serial.as_bytes()),
@@ -1029,6 +1218,51 @@ impl App {
             .iter()
             .map(PendingDeviceView::of)
             .collect())
+    }
+}
+
+/// What a stored batch asks for once committed.
+struct Stored {
+    /// Per event of the batch: acknowledge it (stored now or before).
+    acked: Vec<bool>,
+    /// Alarms to publish.
+    alarms: Vec<crate::Event>,
+    /// Devices whose status an event may have changed.
+    nudge: Vec<DeviceId>,
+}
+
+/// The intake: takes what is waiting (up to [`INTAKE_BATCH`] events; a small batch
+/// waits a moment for more, see [`INTAKE_FILL`]) and stores it in one transaction,
+/// until every sender is gone or the application is. What arrives while a batch
+/// is stored makes the next one.
+async fn run_intake(app: Weak<crate::Inner>, mut rx: mpsc::Receiver<Intake>) {
+    let mut batch = Vec::with_capacity(INTAKE_BATCH);
+    loop {
+        if rx.recv_many(&mut batch, INTAKE_BATCH).await == 0 {
+            return;
+        }
+        if batch.len() < INTAKE_FILL {
+            let linger = tokio::time::Instant::now() + INTAKE_LINGER;
+            while batch.len() < INTAKE_FILL {
+                let room = INTAKE_BATCH - batch.len();
+                match tokio::time::timeout_at(linger, rx.recv_many(&mut batch, room)).await {
+                    Ok(n) if n > 0 => {}
+                    _ => break,
+                }
+            }
+        }
+        let Some(inner) = app.upgrade() else {
+            return;
+        };
+        let (events, started) = (batch.len(), Instant::now());
+        App { inner }
+            .take_link_events(std::mem::take(&mut batch))
+            .await;
+        tracing::debug!(
+            events,
+            ms = started.elapsed().as_secs_f64() * 1000.0,
+            "stored a batch of link events"
+        );
     }
 }
 

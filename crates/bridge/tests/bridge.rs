@@ -405,6 +405,12 @@ async fn wrong_lan_credentials_are_reported_and_not_retried() {
             .is_some_and(|d| d.contains("credentials rejected")),
         "{body}"
     );
+    // Asked again, the device is still connected and waiting: the same clear
+    // answer, not "waiting to connect".
+    let (status, again) = s
+        .add_by_serial(&admin, &site, &cam.serial, &cam.verification_code)
+        .await;
+    assert_eq!(status, StatusCode::BAD_GATEWAY, "{again}");
     // Meanwhile the alert stream is retried every half second or so, without
     // trying the refused password again: three wrong ones would lock it.
     tokio::time::sleep(Duration::from_secs(2)).await;

@@ -3,7 +3,8 @@
 //! number and verification code (before or after they connect), are inspected
 //! through the link exactly like devices reached by IP, push their events up it
 //! (stored once, acknowledged, resent after a dropped connection), and show offline
-//! when their link goes.
+//! when their link goes. A burst of events, cut by a dropped connection, is stored
+//! in batches with none lost and none doubled.
 
 use crate::health::inspect;
 use crate::on_both;
@@ -20,7 +21,8 @@ use std::time::{Duration, Instant};
 on_both!(
     devices_added_by_serial_are_inspected_through_their_link,
     wrong_codes_are_refused_and_a_second_connection_replaces_the_first,
-    link_events_are_stored_once_and_resent_after_a_drop
+    link_events_are_stored_once_and_resent_after_a_drop,
+    a_burst_of_link_events_is_stored_once_each
 );
 
 fn link_url(s: &TestServer) -> String {
@@ -328,6 +330,41 @@ async fn wrong_codes_are_refused_and_a_second_connection_replaces_the_first(db: 
     s.finish().await;
 }
 
+/// Hands `site` over to a new end user with `email`; returns the owner's token.
+async fn hand_over(s: &TestServer, admin: &str, site: &str, email: &str) -> String {
+    let (status, body) = s
+        .call(
+            Method::POST,
+            "/api/v1/end-users",
+            None,
+            Some(json!({"email": email, "password": PASSWORD, "name": "Olga",
+                        "region": "EU", "app_version": "5.0"})),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{body}");
+    let owner = s.login(email, PASSWORD).await;
+    let (status, inv) = s
+        .post(
+            &format!("/api/v1/sites/{site}/invitation"),
+            admin,
+            json!({"end_user_email": email}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{inv}");
+    let (status, body) = s
+        .post(
+            &format!(
+                "/api/v1/invitations/{}/accept",
+                inv["id"].as_str().expect("id")
+            ),
+            &owner,
+            json!({}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    owner
+}
+
 /// R-36 over the link: alarms raised while the link is down are kept by the device
 /// and resent when it is back; each is stored once and acknowledged, none is lost.
 async fn link_events_are_stored_once_and_resent_after_a_drop(db: Db) {
@@ -352,38 +389,7 @@ async fn link_events_are_stored_once_and_resent_after_a_drop(db: Db) {
     .await;
 
     // Handed over, so its alarms are the owner's.
-    let (status, body) = s
-        .call(
-            Method::POST,
-            "/api/v1/end-users",
-            None,
-            Some(
-                json!({"email": "olga@home.example", "password": PASSWORD, "name": "Olga",
-                        "region": "EU", "app_version": "5.0"}),
-            ),
-        )
-        .await;
-    assert_eq!(status, StatusCode::CREATED, "{body}");
-    let owner = s.login("olga@home.example", PASSWORD).await;
-    let (status, inv) = s
-        .post(
-            &format!("/api/v1/sites/{site}/invitation"),
-            &c.admin,
-            json!({"end_user_email": "olga@home.example"}),
-        )
-        .await;
-    assert_eq!(status, StatusCode::CREATED, "{inv}");
-    let (status, body) = s
-        .post(
-            &format!(
-                "/api/v1/invitations/{}/accept",
-                inv["id"].as_str().expect("id")
-            ),
-            &owner,
-            json!({}),
-        )
-        .await;
-    assert_eq!(status, StatusCode::OK, "{body}");
+    let owner = hand_over(&s, &c.admin, &site, "olga@home.example").await;
     let alarms = || async {
         let (_, list) = s.get("/api/v1/me/alarms", &owner).await;
         list["items"].as_array().map_or(0, Vec::len)
@@ -418,6 +424,68 @@ async fn link_events_are_stored_once_and_resent_after_a_drop(db: Db) {
     .await;
     tokio::time::sleep(Duration::from_millis(300)).await;
     assert_eq!(alarms().await, 4, "nothing doubled");
+    link.stop();
+    s.finish().await;
+}
+
+/// An intrusion alarm as a camera writes it.
+const INTRUSION: &str = r#"<EventNotificationAlert version="2.0" xmlns="http://www.hikvision.com/ver20/XMLSchema">
+<ipAddress>192.168.1.64</ipAddress><portNo>80</portNo><protocol>HTTP</protocol>
+<channelID>1</channelID><dateTime>2026-01-31T13:53:05+01:00</dateTime>
+<activePostCount>1</activePostCount><eventType>fielddetection</eventType>
+<eventState>active</eventState><eventDescription>fielddetection alarm</eventDescription>
+</EventNotificationAlert>"#;
+
+/// Batched intake: 2,000 alarms pushed at once by one linked device, its link
+/// dropped halfway (events still waiting to be stored on the server, others in
+/// flight), are all stored once: each acknowledged, none lost, none doubled.
+async fn a_burst_of_link_events_is_stored_once_each(db: Db) {
+    const BURST: u64 = 2_000;
+    let s = TestServer::start(db).await;
+    let fleet = Fleet::start(FleetSpec::parse_mix("ipc=1", 34).expect("mix"))
+        .await
+        .expect("fleet");
+    let c = s.company("Acme", "ada@acme.example").await;
+    let site = s.site(&c.admin, "Home").await;
+    let cam = fleet.devices().remove(0);
+    let (status, body) =
+        add_by_serial(&s, &c.admin, &site, &cam.serial, &cam.verification_code).await;
+    assert_eq!(status, StatusCode::ACCEPTED, "{body}");
+    let link = fleet
+        .device(&cam.serial)
+        .expect("cam")
+        .connect_link(&link_url(&s));
+    connected(&link, &cam.serial).await;
+    eventually("the camera is added", || async {
+        !site_devices(&s, &c.admin, &site).await.is_empty()
+    })
+    .await;
+    let owner = hand_over(&s, &c.admin, &site, "olga@home.example").await;
+    let stored = || async {
+        let (status, list) = s.get("/api/v1/me/alarms?limit=1", &owner).await;
+        assert_eq!(status, StatusCode::OK, "{list}");
+        list["unacknowledged"].as_u64().unwrap_or(0)
+    };
+
+    for _ in 0..BURST / 2 {
+        link.push_event(&cam.serial, INTRUSION).expect("served");
+    }
+    link.drop_connection();
+    for _ in 0..BURST / 2 {
+        link.push_event(&cam.serial, INTRUSION).expect("served");
+    }
+    eventually("every event is acknowledged", || async {
+        link.unacknowledged(&cam.serial) == 0
+    })
+    .await;
+    assert_eq!(link.acked_seq(&cam.serial), Some(BURST));
+    assert_eq!(stored().await, BURST, "each event stored once");
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert_eq!(stored().await, BURST, "nothing doubled later");
+    assert!(
+        link.status().borrow().connections >= 2,
+        "the link was dropped and came back"
+    );
     link.stop();
     s.finish().await;
 }
