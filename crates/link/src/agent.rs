@@ -495,7 +495,8 @@ impl Agent {
             .insert("sec-websocket-protocol", http_value(frame::SUBPROTOCOL));
         let ws_config = tokio_tungstenite::tungstenite::protocol::WebSocketConfig::default()
             .max_message_size(Some(frame::MAX_FRAME_BYTES))
-            .max_frame_size(Some(frame::MAX_FRAME_BYTES));
+            .max_frame_size(Some(frame::MAX_FRAME_BYTES))
+            .read_buffer_size(4 * 1024);
         let connect = connect_from(self.config.local_addr, request, ws_config);
         let (ws, _) = match tokio::time::timeout(Duration::from_secs(15), connect).await {
             Ok(Ok(ok)) => ok,

@@ -36,7 +36,11 @@ pub(crate) async fn link(State(s): State<AppState>, request: Request) -> Respons
     let ws = ws
         .protocols([SUBPROTOCOL])
         .max_message_size(MAX_FRAME_BYTES)
-        .max_frame_size(MAX_FRAME_BYTES);
+        .max_frame_size(MAX_FRAME_BYTES)
+        // Thousands of mostly idle links: small buffers (the default read buffer is
+        // 128 KiB per connection, filled on every read); every frame is sent at once.
+        .read_buffer_size(4 * 1024)
+        .write_buffer_size(0);
     if ws.selected_protocol().is_none() {
         return Problem::new(
             StatusCode::BAD_REQUEST,
