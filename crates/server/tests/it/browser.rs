@@ -174,7 +174,7 @@ async fn register_staff_and_assign_a_site_in_the_portal() {
     fill(&c, "input[name=admin_name]", "Lena Lumen").await;
     fill(&c, "input[name=email]", "lena@lumen.example").await;
     fill(&c, "input[name=password]", PASSWORD).await;
-    click(&c, "button[type=submit]").await;
+    submit_form(&c, "button[type=submit]").await;
     let notice = text_of(&c, ".flash.ok").await;
     assert!(notice.contains("Lumen Security is registered"), "{notice}");
 
@@ -187,7 +187,7 @@ async fn register_staff_and_assign_a_site_in_the_portal() {
     fill(&c, "input[name=admin_name]", "Cat Copy").await;
     fill(&c, "input[name=email]", "cat@copy.example").await;
     fill(&c, "input[name=password]", PASSWORD).await;
-    click(&c, "button[type=submit]").await;
+    submit_form(&c, "button[type=submit]").await;
     let error = text_of(&c, ".flash.error").await;
     assert!(error.contains("already been used"), "{error}");
 
@@ -205,7 +205,7 @@ async fn register_staff_and_assign_a_site_in_the_portal() {
         fill(&c, "#new input[name=name]", name).await;
         fill(&c, "#new input[name=email]", email).await;
         fill(&c, "#new input[name=password]", PASSWORD).await;
-        click(&c, "#new button[type=submit]").await;
+        submit_form(&c, "#new button[type=submit]").await;
         let notice = text_of(&c, ".flash.ok").await;
         assert!(notice.contains(email), "{notice}");
     }
@@ -220,7 +220,7 @@ async fn register_staff_and_assign_a_site_in_the_portal() {
         c.goto(&format!("{url}/portal/sites")).await.expect("sites");
         fill(&c, "#new input[name=name]", name).await;
         fill(&c, "#new input[name=time_zone]", "Europe/London").await;
-        click(&c, "#new button[type=submit]").await;
+        submit_form(&c, "#new button[type=submit]").await;
         let notice = text_of(&c, ".flash.ok").await;
         assert!(
             notice.contains(name) && notice.contains("Site ID"),
@@ -349,7 +349,7 @@ async fn add_a_device_by_ip_in_the_portal() {
     .await;
     fill(&c, "#add-device input[name=username]", &nvr.username).await;
     fill(&c, "#add-device input[name=password]", "wrong-password").await;
-    click(&c, "#add-device button[type=submit]").await;
+    submit_form(&c, "#add-device button[type=submit]").await;
     let error = text_of(&c, ".flash.error").await;
     assert!(
         error.contains("refused the user name or password"),
@@ -371,7 +371,7 @@ async fn add_a_device_by_ip_in_the_portal() {
     fill(&c, "#add-device input[name=username]", &nvr.username).await;
     fill(&c, "#add-device input[name=password]", &nvr.password).await;
     fill(&c, "#add-device input[name=name]", "Warehouse NVR").await;
-    click(&c, "#add-device button[type=submit]").await;
+    submit_form(&c, "#add-device button[type=submit]").await;
     let notice = text_of(&c, ".flash.ok").await;
     assert!(
         notice.contains(&nvr.model) && notice.contains("added"),
@@ -486,7 +486,7 @@ async fn the_health_page_updates_live_and_locates_devices() {
         .select_by_value("abnormal")
         .await
         .expect("choose");
-    click(&c, "#health-filters button[type=submit]").await;
+    submit_form(&c, "#health-filters button[type=submit]").await;
     let rows = c
         .find_all(Locator::Css("#health-table tbody tr"))
         .await
