@@ -582,12 +582,22 @@ impl LinkSession {
         self.registered = true;
         tracing::info!(agent = %r.agent, devices = r.devices.len(), "device link registered");
         for serial in complete {
-            let app = self.app.clone();
-            tokio::spawn(async move {
-                if let Err(e) = app.complete_pending(&serial).await {
-                    tracing::warn!(serial = %serial, error = %e, "a linked device could not be added");
-                }
-            });
+            self.app.spawn_completion(serial);
+        }
+        // An installer may have added a waiting serial while it was being looked
+        // up: look again, now that the claim is where the adding would find it.
+        let waiting: Vec<String> = r
+            .devices
+            .iter()
+            .map(|d| d.serial.clone())
+            .filter(|s| {
+                lock(&links.waiting)
+                    .get(s)
+                    .is_some_and(|w| w.conn.id == self.conn.id)
+            })
+            .collect();
+        for serial in waiting {
+            self.app.adopt_if_pending(&serial).await;
         }
         Ok(())
     }
@@ -1056,7 +1066,51 @@ impl App {
         .write(&mut h, now)
         .await?;
         h.commit().await?;
+        // The device may have connected while this was being written: its claim
+        // waits now, and is checked against the code just stored.
+        self.adopt_if_pending(&serial).await;
         Ok(Added::Pending(PendingDeviceView::of(&pending)))
+    }
+
+    /// Completes a waiting device in the background.
+    fn spawn_completion(&self, serial: String) {
+        let app = self.clone();
+        tokio::spawn(async move {
+            if let Err(e) = app.complete_pending(&serial).await {
+                tracing::warn!(serial = %serial, error = %e, "a linked device could not be added");
+            }
+        });
+    }
+
+    /// If `serial` both waits connected and is pending in the store (the two
+    /// happened at the same moment), checks the kept proof against the stored key
+    /// and, when it holds, accepts the device and adds it.
+    async fn adopt_if_pending(&self, serial: &str) {
+        let pending = match self.inner.store.read().await {
+            Ok(mut h) => h.pending_link(serial).await.ok().flatten(),
+            Err(_) => None,
+        };
+        let Some(key) = pending.and_then(|p| self.pending_link_key(&p).ok()) else {
+            return;
+        };
+        let Some(w) = lock(&self.inner.links.waiting).remove(serial) else {
+            return;
+        };
+        if !key.verify_device(&w.server_nonce, serial, &w.proof) {
+            self.inner.links.failed(format!("serial:{serial}"));
+            return;
+        }
+        self.inner.links.serve(serial, &w.conn);
+        w.conn.send(Frame::Registered(Registered {
+            devices: vec![DeviceOutcome {
+                serial: serial.to_owned(),
+                state: Outcome::Accepted,
+                server_proof: Some(key.server_proof(&w.client_nonce, serial)),
+                acked_seq: 0,
+                reason: None,
+            }],
+        }));
+        self.spawn_completion(serial.to_owned());
     }
 
     /// A device that waited connected and proved its code: it is read over the
