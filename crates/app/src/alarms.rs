@@ -133,21 +133,34 @@ impl App {
         e: &EventAlert,
         key: Option<String>,
     ) -> Result<Option<Event>> {
-        let Some(kind) = alarm_kind(e) else {
+        if alarm_kind(e).is_none() {
             return Ok(None);
-        };
-        let now = self.now();
+        }
         let Some(site) = h.alarm_site_of_device(device).await? else {
             return Ok(None);
         };
-        let Some(owner) = facts(&site)
-            .as_ref()
-            .and_then(alarm_recipient)
-            .or(site.owner_id.filter(|_| site.company_id.is_none()))
-        else {
-            // Not handed over: nobody's alarm yet.
+        let Some((alarm, event)) = self.new_alarm(&site, device, e, key) else {
             return Ok(None);
         };
+        Ok(h.insert_alarm(&alarm).await?.then_some(event))
+    }
+
+    /// The alarm an event of a device of `site` is, with what the bus tells once it
+    /// is kept; `None` when the event is no alarm or the site has nobody to tell
+    /// (not handed over). `key` identifies the event (derived from it if `None`).
+    pub(crate) fn new_alarm(
+        &self,
+        site: &AlarmSite,
+        device: DeviceId,
+        e: &EventAlert,
+        key: Option<String>,
+    ) -> Option<(StoredAlarm, Event)> {
+        let kind = alarm_kind(e)?;
+        let owner = facts(site)
+            .as_ref()
+            .and_then(alarm_recipient)
+            .or(site.owner_id.filter(|_| site.company_id.is_none()))?;
+        let now = self.now();
         let received = time::OffsetDateTime::from_unix_timestamp_nanos(i128::from(now) * 1_000_000)
             .unwrap_or(time::OffsetDateTime::UNIX_EPOCH);
         let occurred = e.occurred_at(received);
@@ -171,10 +184,7 @@ impl App {
             acknowledged_at: None,
             acknowledged_by: None,
         };
-        if !h.insert_alarm(&alarm).await? {
-            return Ok(None);
-        }
-        Ok(Some(Event::Alarm {
+        let event = Event::Alarm {
             company_id: site.company_id,
             site_id: site.site_id,
             owner_id: Some(owner),
@@ -184,7 +194,8 @@ impl App {
             kind: alarm.kind.clone(),
             text: alarm.detail.clone(),
             at: crate::rfc3339(occurred_at),
-        }))
+        };
+        Some((alarm, event))
     }
 
     /// Publishes an alarm kept by [`App::keep_alarm`]; whether there was one.

@@ -37,8 +37,7 @@ use siteward_link::frame::{
     LinkResponse, Outcome, Register, Registered, Replaced, close,
 };
 use siteward_link::proof::{LinkKey, nonce_from};
-use siteward_store::{Connection, Device, PendingLink};
-use std::collections::hash_map::Entry;
+use siteward_store::{Connection, Device, PendingLink, StoredAlarm};
 use std::collections::{HashMap, HashSet};
 use std::net::IpAddr;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
@@ -813,13 +812,14 @@ impl App {
         }
     }
 
-    /// Keeps link events exactly once, in one transaction: each device's stored
-    /// (epoch, seq) says whether an event was stored before (several events of one
-    /// device may be in the batch); alarms are written with the counters, which
-    /// are set once per device.
+    /// Keeps link events exactly once, in one transaction of a few statements
+    /// whatever the batch's size: the devices' stored (epoch, seq) and sites are
+    /// read at once, say which events were stored before (several events of one
+    /// device may be in the batch) and which are alarms; the new alarms are
+    /// written at once, then the counters.
     async fn store_link_events(&self, jobs: &[&Intake]) -> Result<Stored> {
-        struct Seen {
-            epoch: Option<String>,
+        struct Seen<'a> {
+            epoch: Option<&'a str>,
             seq: i64,
             changed: bool,
         }
@@ -828,39 +828,47 @@ impl App {
             alarms: Vec::new(),
             nudge: Vec::new(),
         };
-        let mut seen: HashMap<DeviceId, Seen> = HashMap::new();
-        let mut order: Vec<DeviceId> = Vec::new();
+        // Its earlier events were not stored when a connection broke: storing
+        // later ones would leave a gap. The device resends them all after
+        // reconnecting.
+        let live = |job: &Intake| !job.conn.broken.load(Ordering::Acquire);
+        let mut devices: Vec<DeviceId> =
+            jobs.iter().filter(|j| live(j)).map(|j| j.device).collect();
+        devices.sort_unstable();
+        devices.dedup();
         let mut h = self.inner.store.begin().await?;
+        let facts = h.link_intake(&devices).await?;
+        let mut seen: HashMap<DeviceId, Seen<'_>> = facts
+            .iter()
+            .map(|(d, f)| {
+                let last = Seen {
+                    epoch: f.epoch.as_deref(),
+                    seq: f.seq,
+                    changed: false,
+                };
+                (*d, last)
+            })
+            .collect();
+        let mut alarms = Vec::new();
         for (i, job) in jobs.iter().enumerate() {
-            if job.conn.broken.load(Ordering::Acquire) {
-                // Its earlier events were not stored: storing this one would
-                // leave a gap. The device resends both after reconnecting.
+            if !live(job) {
                 continue;
             }
+            // A device deleted since it sent: nothing to keep, and the event is
+            // acknowledged so that it is not sent again.
+            stored.acked[i] = true;
+            let (Some(last), Some(f)) = (seen.get_mut(&job.device), facts.get(&job.device)) else {
+                continue;
+            };
             let e = &job.event;
             let seq = i64::try_from(e.seq).unwrap_or(i64::MAX);
-            let last = match seen.entry(job.device) {
-                Entry::Occupied(o) => o.into_mut(),
-                Entry::Vacant(v) => {
-                    let (epoch, seq) = h.link_seq(job.device).await?.unwrap_or((None, 0));
-                    order.push(job.device);
-                    v.insert(Seen {
-                        epoch,
-                        seq,
-                        changed: false,
-                    })
-                }
-            };
-            stored.acked[i] = true;
-            if last.epoch.as_deref() == Some(e.epoch.as_str()) && last.seq >= seq {
+            if last.epoch == Some(e.epoch.as_str()) && last.seq >= seq {
                 // Stored before: acknowledged again.
                 continue;
             }
             if let Some(a) = &job.alert {
                 let key = format!("link|{}|{}|{}", job.device, e.epoch, e.seq);
-                if let Some(kept) = self.keep_alarm(&mut h, job.device, a, Some(key)).await? {
-                    stored.alarms.push(kept);
-                }
+                alarms.extend(self.new_alarm(&f.site, job.device, a, Some(key)));
                 if crate::listen::affects_health(&a.effective_type())
                     && !stored.nudge.contains(&job.device)
                 {
@@ -868,21 +876,30 @@ impl App {
                 }
             }
             *last = Seen {
-                epoch: Some(e.epoch.clone()),
+                epoch: Some(e.epoch.as_str()),
                 seq,
                 changed: true,
             };
         }
-        for device in order {
-            if let Some(Seen {
-                epoch: Some(epoch),
-                seq,
-                changed: true,
-            }) = seen.get(&device)
-            {
-                h.set_link_seq(device, epoch, *seq).await?;
-            }
-        }
+        let rows: Vec<StoredAlarm> = alarms.iter().map(|(row, _)| row.clone()).collect();
+        let kept: HashSet<String> = h.insert_alarms(&rows).await?.into_iter().collect();
+        stored.alarms = alarms
+            .into_iter()
+            .filter(|(row, _)| kept.contains(&row.event_key))
+            .map(|(_, event)| event)
+            .collect();
+        let counters: Vec<(DeviceId, &str, i64)> = devices
+            .iter()
+            .filter_map(|d| match seen.get(d) {
+                Some(Seen {
+                    epoch: Some(epoch),
+                    seq,
+                    changed: true,
+                }) => Some((*d, *epoch, *seq)),
+                _ => None,
+            })
+            .collect();
+        h.set_link_seqs(&counters).await?;
         h.commit().await?;
         Ok(stored)
     }

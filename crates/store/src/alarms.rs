@@ -3,9 +3,10 @@
 //! owner.
 
 use crate::db::Handle;
-use crate::repo::{Page, parse, parse_opt};
+use crate::repo::{Page, parse, parse_opt, value_rows};
 use crate::{Result, StoreError};
 use siteward_core::{CompanyId, DeviceId, Millis, SiteId, SiteState, UserId};
+use sqlx::AssertSqlSafe;
 
 /// One stored alarm.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -86,7 +87,7 @@ impl TryFrom<AlarmRow> for StoredAlarm {
 }
 
 #[derive(sqlx::FromRow)]
-struct SiteRow {
+pub(crate) struct SiteRow {
     id: String,
     company_id: String,
     manager_id: Option<String>,
@@ -112,6 +113,9 @@ impl TryFrom<SiteRow> for AlarmSite {
         })
     }
 }
+
+/// A batch of alarms is written in statements of at most this many rows.
+const INSERT_CHUNK: usize = 500;
 
 const COLS: &str = "a.id, a.site_id, a.device_id, a.device_name, a.kind, a.detail, a.event_key, \
     a.occurred_at, a.received_at, a.acknowledged_at, a.acknowledged_by";
@@ -165,6 +169,40 @@ impl Handle {
         .await
         .map(|r| r.rows_affected()))?;
         Ok(done == 1)
+    }
+
+    /// Keeps a batch of alarms in as few statements as the database allows;
+    /// returns the event keys of those kept now (the others were kept before).
+    pub async fn insert_alarms(&mut self, alarms: &[StoredAlarm]) -> Result<Vec<String>> {
+        let mut kept = Vec::with_capacity(alarms.len());
+        for chunk in alarms.chunks(INSERT_CHUNK) {
+            let sql = format!(
+                "INSERT INTO alarms (id, site_id, device_id, device_name, kind, detail, event_key, \
+                 occurred_at, received_at, acknowledged_at, acknowledged_by) VALUES {} \
+                 ON CONFLICT (event_key) DO NOTHING RETURNING event_key",
+                value_rows(chunk.len(), 11)
+            );
+            let rows: Vec<(String,)> = on_conn!(self, |c| {
+                let mut q = sqlx::query_as::<_, (String,)>(AssertSqlSafe(sql.as_str()));
+                for a in chunk {
+                    q = q
+                        .bind(&a.id)
+                        .bind(a.site_id.to_string())
+                        .bind(a.device_id.map(|v| v.to_string()))
+                        .bind(&a.device_name)
+                        .bind(&a.kind)
+                        .bind(&a.detail)
+                        .bind(&a.event_key)
+                        .bind(a.occurred_at)
+                        .bind(a.received_at)
+                        .bind(a.acknowledged_at)
+                        .bind(a.acknowledged_by.map(|v| v.to_string()));
+                }
+                q.fetch_all(&mut *c).await
+            })?;
+            kept.extend(rows.into_iter().map(|(k,)| k));
+        }
+        Ok(kept)
     }
 
     /// One alarm.

@@ -16,7 +16,7 @@
 
 use crate::db::{Conn, Handle};
 use crate::model::Site;
-use crate::repo::{Page, SITE_COLS, SiteRow, parse, parse_opt};
+use crate::repo::{Page, SITE_COLS, SiteRow, parse, parse_opt, placeholders};
 use crate::{Result, StoreError};
 use siteward_core::handover::{
     Authorization, AuthorizationRequest, AuthorizationState, Claim, ClaimState, DeviceScope,
@@ -25,14 +25,6 @@ use siteward_core::handover::{
 use siteward_core::{CompanyId, DeviceId, Millis, SiteId, UserId};
 use sqlx::AssertSqlSafe;
 use std::collections::HashMap;
-
-/// `$start, $start+1, …` for an `IN (…)` list of `n` values.
-fn placeholders(start: usize, n: usize) -> String {
-    (start..start + n)
-        .map(|i| format!("${i}"))
-        .collect::<Vec<_>>()
-        .join(", ")
-}
 
 /// SQL that is true when the site `site` (an alias of `sites`) is one its company
 /// may act on with `permission` at the time bound as `now` (a placeholder such as
@@ -710,12 +702,6 @@ impl Handle {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn placeholders_count_from_start() {
-        assert_eq!(placeholders(2, 3), "$2, $3, $4");
-        assert_eq!(placeholders(1, 1), "$1");
-    }
 
     #[test]
     fn the_grant_rule_names_permission_device_and_time() {

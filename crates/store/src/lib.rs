@@ -36,7 +36,7 @@ mod repo;
 pub use alarms::{AlarmSite, StoredAlarm};
 pub use db::{Backend, Handle, Store, StoreError};
 pub use end_users::{OwnedDevice, OwnedSite};
-pub use link::PendingLink;
+pub use link::{LinkIntake, PendingLink};
 pub use model::*;
 pub use notify::{Delivery, DeviceAlert, Notification, Webhook};
 pub use repo::Page;

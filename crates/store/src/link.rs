@@ -2,9 +2,36 @@
 //! that have not connected yet, and the event counter stored per linked device.
 
 use crate::Result;
+use crate::alarms::{AlarmSite, SiteRow};
 use crate::db::Handle;
-use crate::repo::{parse, parse_opt};
+use crate::repo::{parse, parse_opt, placeholders, value_rows};
 use siteward_core::{CompanyId, DeviceId, Millis, SiteId, UserId};
+use sqlx::AssertSqlSafe;
+use std::collections::HashMap;
+
+/// Batches are read and written in statements of at most this many devices.
+const CHUNK: usize = 500;
+
+/// What storing a linked device's events needs to know of it: its event counter
+/// and its site. Read for a whole batch of events at once.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LinkIntake {
+    /// The epoch of the last event stored (none before the first).
+    pub epoch: Option<String>,
+    /// The seq of the last event stored in that epoch.
+    pub seq: i64,
+    /// The device's site, as alarm intake needs it.
+    pub site: AlarmSite,
+}
+
+#[derive(sqlx::FromRow)]
+struct IntakeRow {
+    device_id: String,
+    link_epoch: Option<String>,
+    link_seq: i64,
+    #[sqlx(flatten)]
+    site: SiteRow,
+}
 
 /// A device added by serial number that has not connected yet (or was refused when
 /// it did, with the reason).
@@ -173,17 +200,57 @@ impl Handle {
         Ok(row)
     }
 
-    /// Records that the device's events up to `seq` of `epoch` are stored.
-    pub async fn set_link_seq(&mut self, device: DeviceId, epoch: &str, seq: i64) -> Result<()> {
-        on_conn!(self, |c| sqlx::query(
-            "UPDATE devices SET link_epoch = $2, link_seq = $3 WHERE id = $1"
-        )
-        .bind(device.to_string())
-        .bind(epoch)
-        .bind(seq)
-        .execute(&mut *c)
-        .await
-        .map(|_| ()))?;
+    /// The event counters and sites of these devices (those that exist), in as
+    /// few statements as the database allows.
+    pub async fn link_intake(
+        &mut self,
+        devices: &[DeviceId],
+    ) -> Result<HashMap<DeviceId, LinkIntake>> {
+        let mut found = HashMap::with_capacity(devices.len());
+        for chunk in devices.chunks(CHUNK) {
+            let sql = format!(
+                "SELECT d.id AS device_id, d.link_epoch, d.link_seq, s.id, s.company_id, \
+                 s.manager_id, s.state, s.owner_id, s.released_at, d.name AS device_name \
+                 FROM devices d JOIN sites s ON s.id = d.site_id WHERE d.id IN ({})",
+                placeholders(1, chunk.len())
+            );
+            let rows: Vec<IntakeRow> = on_conn!(self, |c| {
+                let mut q = sqlx::query_as::<_, IntakeRow>(AssertSqlSafe(sql.as_str()));
+                for d in chunk {
+                    q = q.bind(d.to_string());
+                }
+                q.fetch_all(&mut *c).await
+            })?;
+            for r in rows {
+                let intake = LinkIntake {
+                    epoch: r.link_epoch,
+                    seq: r.link_seq,
+                    site: AlarmSite::try_from(r.site)?,
+                };
+                found.insert(parse("device id", &r.device_id)?, intake);
+            }
+        }
+        Ok(found)
+    }
+
+    /// Records for each device that its events up to `seq` of `epoch` are stored,
+    /// in as few statements as the database allows.
+    pub async fn set_link_seqs(&mut self, counters: &[(DeviceId, &str, i64)]) -> Result<()> {
+        for chunk in counters.chunks(CHUNK) {
+            // A VALUES list names its columns column1, column2, … on both databases.
+            let sql = format!(
+                "UPDATE devices SET link_epoch = v.column2, link_seq = v.column3 \
+                 FROM (VALUES {}) AS v WHERE devices.id = v.column1",
+                value_rows(chunk.len(), 3)
+            );
+            on_conn!(self, |c| {
+                let mut q = sqlx::query(AssertSqlSafe(sql.as_str()));
+                for (device, epoch, seq) in chunk {
+                    q = q.bind(device.to_string()).bind(*epoch).bind(*seq);
+                }
+                q.execute(&mut *c).await.map(|_| ())
+            })?;
+        }
         Ok(())
     }
 }

@@ -28,6 +28,22 @@ pub(crate) fn parse_opt<T: FromStr>(what: &str, v: Option<String>) -> Result<Opt
     v.map(|v| parse(what, &v)).transpose()
 }
 
+/// `$start, $start+1, …` for an `IN (…)` list of `n` values.
+pub(crate) fn placeholders(start: usize, n: usize) -> String {
+    (start..start + n)
+        .map(|i| format!("${i}"))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// `($1, …, $width), ($width+1, …), …` for a `VALUES` list of `rows` rows.
+pub(crate) fn value_rows(rows: usize, width: usize) -> String {
+    (0..rows)
+        .map(|r| format!("({})", placeholders(1 + r * width, width)))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
 /// Cuts one extra row fetched off the end of a page and makes the cursor from the
 /// last row kept.
 fn paginate<T>(mut rows: Vec<T>, limit: u32, key: impl Fn(&T) -> String) -> Page<T> {
@@ -1012,5 +1028,22 @@ impl Handle {
             .fetch_one(&mut *c)
             .await)?;
         Ok(n)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn placeholders_count_from_start() {
+        assert_eq!(placeholders(2, 3), "$2, $3, $4");
+        assert_eq!(placeholders(1, 1), "$1");
+    }
+
+    #[test]
+    fn value_rows_number_every_value_once() {
+        assert_eq!(value_rows(2, 3), "($1, $2, $3), ($4, $5, $6)");
+        assert_eq!(value_rows(1, 1), "($1)");
     }
 }
