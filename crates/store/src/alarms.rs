@@ -3,7 +3,7 @@
 //! owner.
 
 use crate::db::Handle;
-use crate::repo::{Page, parse, parse_opt, value_rows};
+use crate::repo::{Page, list_params, parse, parse_opt};
 use crate::{Result, StoreError};
 use siteward_core::{CompanyId, DeviceId, Millis, SiteId, SiteState, UserId};
 use sqlx::AssertSqlSafe;
@@ -180,7 +180,7 @@ impl Handle {
                 "INSERT INTO alarms (id, site_id, device_id, device_name, kind, detail, event_key, \
                  occurred_at, received_at, acknowledged_at, acknowledged_by) VALUES {} \
                  ON CONFLICT (event_key) DO NOTHING RETURNING event_key",
-                value_rows(chunk.len(), 11)
+                list_params(self.backend(), chunk.len(), 11)
             );
             let rows: Vec<(String,)> = on_conn!(self, |c| {
                 let mut q = sqlx::query_as::<_, (String,)>(AssertSqlSafe(sql.as_str()));

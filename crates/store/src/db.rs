@@ -213,6 +213,14 @@ impl Handle {
         }
     }
 
+    /// Which database this is.
+    pub(crate) fn backend(&self) -> Backend {
+        match self.inner {
+            Inner::SqliteConn(_) | Inner::SqliteTx(_) => Backend::Sqlite,
+            Inner::PgConn(_) | Inner::PgTx(_) => Backend::Postgres,
+        }
+    }
+
     /// Commits a transaction; a plain connection has nothing to commit.
     pub async fn commit(self) -> crate::Result<()> {
         match self.inner {

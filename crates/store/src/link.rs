@@ -4,7 +4,7 @@
 use crate::Result;
 use crate::alarms::{AlarmSite, SiteRow};
 use crate::db::Handle;
-use crate::repo::{parse, parse_opt, placeholders, value_rows};
+use crate::repo::{list_params, parse, parse_opt};
 use siteward_core::{CompanyId, DeviceId, Millis, SiteId, UserId};
 use sqlx::AssertSqlSafe;
 use std::collections::HashMap;
@@ -212,7 +212,7 @@ impl Handle {
                 "SELECT d.id AS device_id, d.link_epoch, d.link_seq, s.id, s.company_id, \
                  s.manager_id, s.state, s.owner_id, s.released_at, d.name AS device_name \
                  FROM devices d JOIN sites s ON s.id = d.site_id WHERE d.id IN ({})",
-                placeholders(1, chunk.len())
+                list_params(self.backend(), chunk.len(), 1)
             );
             let rows: Vec<IntakeRow> = on_conn!(self, |c| {
                 let mut q = sqlx::query_as::<_, IntakeRow>(AssertSqlSafe(sql.as_str()));
@@ -241,7 +241,7 @@ impl Handle {
             let sql = format!(
                 "UPDATE devices SET link_epoch = v.column2, link_seq = v.column3 \
                  FROM (VALUES {}) AS v WHERE devices.id = v.column1",
-                value_rows(chunk.len(), 3)
+                list_params(self.backend(), chunk.len(), 3)
             );
             on_conn!(self, |c| {
                 let mut q = sqlx::query(AssertSqlSafe(sql.as_str()));
