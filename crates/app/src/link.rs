@@ -66,11 +66,13 @@ const INTAKE_QUEUE: usize = 8192;
 /// reconnects and resends what was not acknowledged.
 const CLOSE_NOT_STORED: u16 = 1011;
 
-/// What the web layer writes to the socket.
+/// What the web layer writes to the socket. Small, because each connection's
+/// queue of these allocates room for a block of them up front (the frame is
+/// boxed: a test keeps the size down).
 #[derive(Debug, Clone)]
 pub enum LinkOut {
     /// A frame.
-    Frame(Frame),
+    Frame(Box<Frame>),
     /// Close with this code and reason.
     Close {
         /// WebSocket close code.
@@ -114,7 +116,7 @@ struct Conn {
 
 impl Conn {
     fn send(&self, frame: Frame) -> bool {
-        self.out.send(LinkOut::Frame(frame)).is_ok()
+        self.out.send(LinkOut::Frame(Box::new(frame))).is_ok()
     }
 
     fn serials(&self) -> MutexGuard<'_, HashSet<String>> {
@@ -1360,5 +1362,16 @@ fn link_refusal(serial: &str, e: IsapiError) -> AppError {
                 "device {serial} answered over its link in a way Siteward could not read ({other})"
             ),
         },
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn what_a_connection_queues_stays_small() {
+        // A connection's outgoing queue allocates 32 of these at once, per link.
+        assert!(std::mem::size_of::<LinkOut>() <= 32);
     }
 }

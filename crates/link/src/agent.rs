@@ -821,8 +821,10 @@ async fn connect_from(
     ),
     tokio_tungstenite::tungstenite::Error,
 > {
+    // Frames are small and written one at a time: Nagle's algorithm would hold
+    // an acknowledgement or response back until the previous one is answered.
     let Some(ip) = local else {
-        return tokio_tungstenite::connect_async_with_config(request, Some(config), false).await;
+        return tokio_tungstenite::connect_async_with_config(request, Some(config), true).await;
     };
     let uri = request.uri();
     if uri.scheme_str() != Some("ws") {
@@ -853,6 +855,7 @@ async fn connect_from(
     };
     socket.bind(std::net::SocketAddr::new(ip, 0))?;
     let stream = socket.connect(remote).await?;
+    stream.set_nodelay(true)?;
     tokio_tungstenite::client_async_with_config(
         request,
         tokio_tungstenite::MaybeTlsStream::Plain(stream),

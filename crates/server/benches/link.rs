@@ -787,27 +787,30 @@ async fn bench_main() -> anyhow::Result<()> {
     }
     let connect_s = t0.elapsed().as_secs_f64();
     println!(
-        "connect: {} of {n} links registered in {connect_s:.1} s ({:.0}/s; ramp {ramp:.0}/s)",
+        "connect: {} of {n} links registered in {connect_s:.1} s ({:.0}/s; ramp {ramp:.0}/s); server RSS {:.0} MiB",
         devices.connected(),
-        devices.connected() as f64 / connect_s
+        devices.connected() as f64 / connect_s,
+        server.rss_kib() / 1024.0
     );
     while device_count(&db).await < n as i64 && t0.elapsed() < Duration::from_secs(900) {
         tokio::time::sleep(Duration::from_millis(500)).await;
     }
     println!(
-        "added: {} devices read over their links (deviceInfo) and stored after {:.1} s",
+        "added: {} devices read over their links (deviceInfo) and stored after {:.1} s; server RSS {:.0} MiB",
         device_count(&db).await,
-        t0.elapsed().as_secs_f64()
+        t0.elapsed().as_secs_f64(),
+        server.rss_kib() / 1024.0
     );
     // Quiet: the first inspections (through the links) are done.
     let first = inspected(&db, 0, Duration::from_secs(1200)).await;
     let setup_cpu = server.cpu_seconds() - cpu0;
     println!(
-        "inspected: {} first inspections (through the links) after {:.1} s; server CPU for connecting, adding and inspecting: {:.1} s ({:.2} ms per device)",
+        "inspected: {} first inspections (through the links) after {:.1} s; server CPU for connecting, adding and inspecting: {:.1} s ({:.2} ms per device); server RSS {:.0} MiB",
         if first { "all" } else { "NOT all" },
         t0.elapsed().as_secs_f64(),
         setup_cpu,
-        setup_cpu * 1000.0 / n as f64
+        setup_cpu * 1000.0 / n as f64,
+        server.rss_kib() / 1024.0
     );
     let hold = Instant::now();
     let cpu_hold0 = server.cpu_seconds();
@@ -844,7 +847,7 @@ async fn bench_main() -> anyhow::Result<()> {
             Duration::from_secs(120),
         )
         .await;
-        let cpu_ev0 = server.cpu_seconds();
+        let (cpu_ev0, devices_cpu0) = (server.cpu_seconds(), cpu_seconds("self"));
         let steady = run_events(
             &devices,
             &mut next,
@@ -854,9 +857,10 @@ async fn bench_main() -> anyhow::Result<()> {
         )
         .await;
         let ev_cpu = server.cpu_seconds() - cpu_ev0;
+        let devices_cpu = cpu_seconds("self") - devices_cpu0;
         pushed += warm.pushed + steady.pushed;
         println!(
-            "events at {rate:.0}/s: {} pushed over {secs:.0} s (after 3 s of warm-up) to {n} devices, {} acknowledged in {:.1} s = {:.0} events/s; push → ack p50 {:.1} ms, p99 {:.1} ms, p99.9 {:.1} ms, max {:.1} ms; server CPU {:.0}% of a core ({:.0} µs per event)",
+            "events at {rate:.0}/s: {} pushed over {secs:.0} s (after 3 s of warm-up) to {n} devices, {} acknowledged in {:.1} s = {:.0} events/s; push → ack p50 {:.1} ms, p99 {:.1} ms, p99.9 {:.1} ms, max {:.1} ms; server CPU {:.0}% of a core ({:.0} µs per event), devices' process {:.0}% ({:.0} µs per event)",
             steady.pushed,
             steady.acked,
             steady.secs,
@@ -866,7 +870,9 @@ async fn bench_main() -> anyhow::Result<()> {
             steady.pct(0.999),
             steady.pct(1.0),
             ev_cpu * 100.0 / steady.secs.max(1e-9),
-            ev_cpu * 1e6 / steady.acked.max(1) as f64
+            ev_cpu * 1e6 / steady.acked.max(1) as f64,
+            devices_cpu * 100.0 / steady.secs.max(1e-9),
+            devices_cpu * 1e6 / steady.acked.max(1) as f64
         );
         println!(
             "  {} of {} over 25 ms; the slowest acknowledgement per second of pushing (ms): {}",

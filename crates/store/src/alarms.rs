@@ -183,7 +183,8 @@ impl Handle {
                 list_params(self.backend(), chunk.len(), 11)
             );
             let rows: Vec<(String,)> = on_conn!(self, |c| {
-                let mut q = sqlx::query_as::<_, (String,)>(AssertSqlSafe(sql.as_str()));
+                let mut q =
+                    sqlx::query_as::<_, (String,)>(AssertSqlSafe(sql.as_str())).persistent(false);
                 for a in chunk {
                     q = q
                         .bind(&a.id)

@@ -215,7 +215,8 @@ impl Handle {
                 list_params(self.backend(), chunk.len(), 1)
             );
             let rows: Vec<IntakeRow> = on_conn!(self, |c| {
-                let mut q = sqlx::query_as::<_, IntakeRow>(AssertSqlSafe(sql.as_str()));
+                let mut q =
+                    sqlx::query_as::<_, IntakeRow>(AssertSqlSafe(sql.as_str())).persistent(false);
                 for d in chunk {
                     q = q.bind(d.to_string());
                 }
@@ -244,7 +245,7 @@ impl Handle {
                 list_params(self.backend(), chunk.len(), 3)
             );
             on_conn!(self, |c| {
-                let mut q = sqlx::query(AssertSqlSafe(sql.as_str()));
+                let mut q = sqlx::query(AssertSqlSafe(sql.as_str())).persistent(false);
                 for (device, epoch, seq) in chunk {
                     q = q.bind(device.to_string()).bind(*epoch).bind(*seq);
                 }

@@ -41,6 +41,9 @@ pub(crate) fn placeholders(start: usize, n: usize) -> String {
 /// ?)` on SQLite, which looks a numbered parameter up by a linear search each time
 /// one is bound (quadratic in a statement of thousands: a third of the CPU of
 /// storing link events went there). `width` 1 gives `$1, $2` / `?, ?` for `IN (…)`.
+/// Run such statements with `.persistent(false)`: their text changes with the
+/// list's length, and kept prepared they would push the statements used all the
+/// time out of the connection's cache.
 pub(crate) fn list_params(backend: Backend, rows: usize, width: usize) -> String {
     let row = |r: usize| match backend {
         Backend::Postgres => placeholders(1 + r * width, width),
@@ -50,7 +53,9 @@ pub(crate) fn list_params(backend: Backend, rows: usize, width: usize) -> String
     if width == 1 {
         rows.collect::<Vec<_>>().join(", ")
     } else {
-        rows.map(|r| format!("({r})")).collect::<Vec<_>>().join(", ")
+        rows.map(|r| format!("({r})"))
+            .collect::<Vec<_>>()
+            .join(", ")
     }
 }
 

@@ -76,7 +76,10 @@ async fn serve(app: App, socket: WebSocket, peer: Option<IpAddr>) {
                 heard = Instant::now();
                 match msg {
                     Some(Ok(Message::Text(t))) => {
-                        if let Err(c) = session.take(t.as_str()).await {
+                        // Boxed: registering is a large future (database and
+                        // device reads), and held inline it would make every
+                        // link's task that large for as long as it lives.
+                        if let Err(c) = Box::pin(session.take(t.as_str())).await {
                             break Some(c);
                         }
                     }
