@@ -883,10 +883,11 @@ impl App {
                 changed: true,
             };
         }
-        let rows: Vec<StoredAlarm> = alarms.iter().map(|(row, _)| row.clone()).collect();
+        let (rows, events): (Vec<StoredAlarm>, Vec<crate::Event>) = alarms.into_iter().unzip();
         let kept: HashSet<String> = h.insert_alarms(&rows).await?.into_iter().collect();
-        stored.alarms = alarms
-            .into_iter()
+        stored.alarms = rows
+            .iter()
+            .zip(events)
             .filter(|(row, _)| kept.contains(&row.event_key))
             .map(|(_, event)| event)
             .collect();

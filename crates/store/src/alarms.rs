@@ -148,27 +148,10 @@ impl Handle {
 
     /// Keeps an alarm; `false` when the same event was kept already.
     pub async fn insert_alarm(&mut self, a: &StoredAlarm) -> Result<bool> {
-        let done = on_conn!(self, |c| sqlx::query(
-            "INSERT INTO alarms (id, site_id, device_id, device_name, kind, detail, event_key, \
-             occurred_at, received_at, acknowledged_at, acknowledged_by) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) \
-             ON CONFLICT (event_key) DO NOTHING"
-        )
-        .bind(&a.id)
-        .bind(a.site_id.to_string())
-        .bind(a.device_id.map(|v| v.to_string()))
-        .bind(&a.device_name)
-        .bind(&a.kind)
-        .bind(&a.detail)
-        .bind(&a.event_key)
-        .bind(a.occurred_at)
-        .bind(a.received_at)
-        .bind(a.acknowledged_at)
-        .bind(a.acknowledged_by.map(|v| v.to_string()))
-        .execute(&mut *c)
-        .await
-        .map(|r| r.rows_affected()))?;
-        Ok(done == 1)
+        Ok(!self
+            .insert_alarms(std::slice::from_ref(a))
+            .await?
+            .is_empty())
     }
 
     /// Keeps a batch of alarms in as few statements as the database allows;
