@@ -160,18 +160,16 @@ impl Store {
 
     /// Copies what SQLite's write-ahead log holds into the database file without
     /// holding up writers (a passive checkpoint, on a reading connection), so that
-    /// commits never wait for one; returns the pages copied. Nothing to do on
-    /// PostgreSQL.
-    pub async fn checkpoint(&self) -> crate::Result<i64> {
+    /// commits never wait for one. Nothing to do on PostgreSQL.
+    pub async fn checkpoint(&self) -> crate::Result<()> {
         let Pools::Sqlite { read, .. } = &self.pools else {
-            return Ok(0);
+            return Ok(());
         };
         let mut c = read.acquire().await?;
-        let (_busy, _log, copied): (i64, i64, i64) =
-            sqlx::query_as("PRAGMA wal_checkpoint(PASSIVE)")
-                .fetch_one(&mut *c)
-                .await?;
-        Ok(copied.max(0))
+        sqlx::query("PRAGMA wal_checkpoint(PASSIVE)")
+            .execute(&mut *c)
+            .await?;
+        Ok(())
     }
 
     /// A pooled connection for reads and single-statement writes.
