@@ -189,7 +189,10 @@ impl App {
             return Err(AppError::NotFound("device"));
         }
         // Compared with what is stored now, inside the transaction: another
-        // inspection of the same device may have finished meanwhile.
+        // inspection of the same device may have finished meanwhile. Observations
+        // are ordered by when they started (that is what `last_inspected_at`
+        // holds): one that started earlier but finished later is stale, and must
+        // not overwrite a fault seen by a later one.
         let previous = h.health_for_update(id).await?;
         if let Some(p) = previous
             .as_ref()
@@ -230,7 +233,7 @@ impl App {
             level: verdict.level,
             reasons: verdict.reasons.clone(),
             observation: serde_json::to_value(&obs).unwrap_or_default(),
-            last_inspected_at: Some(now),
+            last_inspected_at: Some(started),
             next_due_at: now + base - base / 20 + jitter,
             offline_streak: streak,
             updated_at: now,
