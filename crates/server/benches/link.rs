@@ -5,7 +5,8 @@
 //! `BENCH_RATE`, steady event rates per second to run one after the other, default
 //! `10000,5000`; `BENCH_SECS` each, default 20; `BENCH_BURST`, default 50000;
 //! `BENCH_RAMP` new links per second, default 1500; `BENCH_PER_SITE` devices per
-//! site, default 100). `RUST_LOG=siteward_app::link=debug` shows each stored batch
+//! site, default 100; `BENCH_SERVER_WRAP`, a profiler command to run the server
+//! under). `RUST_LOG=siteward_app::link=debug` shows each stored batch
 //! (the server process logs to stderr).
 //!
 //! Two processes. The server runs in a child process — this same binary started
@@ -374,7 +375,19 @@ impl Server {
         silence: u32,
         setup: usize,
     ) -> anyhow::Result<(Self, Value)> {
-        let mut child = tokio::process::Command::new(std::env::current_exe()?)
+        // `BENCH_SERVER_WRAP`, e.g. `heaptrack -o /tmp/server`, runs the server
+        // under a profiler (the memory figures are then the profiler's process).
+        let wrap = std::env::var("BENCH_SERVER_WRAP").unwrap_or_default();
+        let mut words = wrap.split_whitespace();
+        let mut command = match words.next() {
+            Some(program) => {
+                let mut c = tokio::process::Command::new(program);
+                c.args(words).arg(std::env::current_exe()?);
+                c
+            }
+            None => tokio::process::Command::new(std::env::current_exe()?),
+        };
+        let mut child = command
             .env(ROLE, "server")
             .env("BENCH_DATA", data)
             .env("BENCH_LISTEN", format!("127.0.0.1:{port}"))

@@ -9,6 +9,9 @@ pub mod demo;
 /// The allocator of every program built on the server (the binary, its tests and
 /// benchmarks): thousands of connections allocate and free small buffers all the
 /// time, which the system allocator answers with more CPU and fragmented memory.
+/// Built without the default `mimalloc` feature, programs use the system
+/// allocator, which heap profilers such as heaptrack can follow.
+#[cfg(feature = "mimalloc")]
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
