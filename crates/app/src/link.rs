@@ -74,12 +74,7 @@ pub enum LinkOut {
     /// A frame.
     Frame(Box<Frame>),
     /// Close with this code and reason.
-    Close {
-        /// WebSocket close code.
-        code: u16,
-        /// Words for the device's log.
-        reason: String,
-    },
+    Close(Box<LinkClose>),
 }
 
 /// Why a session ends: the close code and reason to send.
@@ -205,10 +200,10 @@ impl LinkHub {
                 serial: serial.to_owned(),
             }));
             if empty {
-                let _ = old.out.send(LinkOut::Close {
-                    code: close::REPLACED,
-                    reason: "replaced by a newer connection".into(),
-                });
+                let _ = old.out.send(LinkOut::Close(Box::new(LinkClose::new(
+                    close::REPLACED,
+                    "replaced by a newer connection",
+                ))));
             }
         }
     }
@@ -803,10 +798,10 @@ impl App {
                     tracing::warn!(device = %device, events = jobs.len(), error = %e, "storing link events failed; the device's link is closed so it resends them");
                     for job in jobs {
                         if !job.conn.broken.swap(true, Ordering::AcqRel) {
-                            let _ = job.conn.out.send(LinkOut::Close {
-                                code: CLOSE_NOT_STORED,
-                                reason: "events could not be stored; send them again".into(),
-                            });
+                            let _ = job.conn.out.send(LinkOut::Close(Box::new(LinkClose::new(
+                                CLOSE_NOT_STORED,
+                                "events could not be stored; send them again",
+                            ))));
                         }
                     }
                 }
@@ -1373,6 +1368,6 @@ mod tests {
     #[test]
     fn what_a_connection_queues_stays_small() {
         // A connection's outgoing queue allocates 32 of these at once, per link.
-        assert!(std::mem::size_of::<LinkOut>() <= 32);
+        assert!(std::mem::size_of::<LinkOut>() <= 16);
     }
 }

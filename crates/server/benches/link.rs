@@ -417,12 +417,18 @@ impl Server {
     }
 
     async fn next(&mut self) -> anyhow::Result<Value> {
-        let line = self
-            .lines
-            .next_line()
-            .await?
-            .ok_or_else(|| anyhow::anyhow!("the server process ended"))?;
-        Ok(serde_json::from_str(&line)?)
+        loop {
+            let line = self
+                .lines
+                .next_line()
+                .await?
+                .ok_or_else(|| anyhow::anyhow!("the server process ended"))?;
+            // A profiler the server runs under may write its own lines.
+            if line.starts_with('{') {
+                return Ok(serde_json::from_str(&line)?);
+            }
+            eprintln!("server: {line}");
+        }
     }
 
     async fn ask(&mut self, command: &str) -> anyhow::Result<Value> {

@@ -38,8 +38,9 @@ pub(crate) async fn link(State(s): State<AppState>, request: Request) -> Respons
         .max_message_size(MAX_FRAME_BYTES)
         .max_frame_size(MAX_FRAME_BYTES)
         // Thousands of mostly idle links: small buffers (the default read buffer is
-        // 128 KiB per connection, filled on every read); every frame is sent at once.
-        .read_buffer_size(4 * 1024)
+        // 128 KiB per connection, filled on every read; a larger frame makes room
+        // for itself); every frame is sent at once.
+        .read_buffer_size(1024)
         .write_buffer_size(0);
     if ws.selected_protocol().is_none() {
         return Problem::new(
@@ -61,7 +62,7 @@ async fn serve(app: App, socket: WebSocket, peer: Option<IpAddr>) {
         .await
         .is_err()
     {
-        session.end().await;
+        Box::pin(session.end()).await;
         return;
     }
     let silence = app.link_silence_limit();
@@ -100,7 +101,7 @@ async fn serve(app: App, socket: WebSocket, peer: Option<IpAddr>) {
                         break None;
                     }
                 }
-                Some(LinkOut::Close { code, reason }) => break Some(LinkClose { code, reason }),
+                Some(LinkOut::Close(c)) => break Some(*c),
                 None => break None,
             },
             changed = stopping.changed() => {
@@ -131,5 +132,7 @@ async fn serve(app: App, socket: WebSocket, peer: Option<IpAddr>) {
             })))
             .await;
     }
-    session.end().await;
+    // Boxed: ending reads the store; held inline, that future would make every
+    // link's task as large for as long as the link lives.
+    Box::pin(session.end()).await;
 }
