@@ -1025,7 +1025,7 @@ async fn bench_main() -> anyhow::Result<()> {
             let t_quiet = link.quiet_at;
             let seen = server.next().await?;
             println!(
-                "drop (silent, socket open): gone from the hub {:.1} s after its last frame, status offline in {} (limit 10 s, checked every heartbeat of 3 s; it was connected: {})",
+                "drop (silent, socket open): gone from the hub {:.1} s after its last frame, status offline in {} (limit 10 s, it was connected: {})",
                 (seen["gone_at"].as_i64().unwrap_or(0) - t_quiet) as f64 / 1e6,
                 after_s(&seen["offline_at"], t_quiet),
                 watching["connected"]

@@ -1,7 +1,8 @@
 //! The device link's WebSocket endpoint (`/link/v1`, `docs/link-protocol.md`): the
 //! socket is pumped here; the protocol itself lives in the app's `LinkSession`.
 //! Pings go out every heartbeat; a link silent for longer than the limit is closed
-//! and its devices are looked at again (so they show offline if they are).
+//! when the limit runs out, and its devices are looked at again (so they show
+//! offline if they are).
 
 use crate::AppState;
 use crate::problem::Problem;
@@ -70,6 +71,12 @@ async fn serve(app: App, socket: WebSocket, peer: Option<IpAddr>) {
     ticker.tick().await;
     let opened = Instant::now();
     let mut heard = Instant::now();
+    // When the link would be silent too long. Moved on lazily: a frame only
+    // notes when it was heard, and the timer, when it fires early, is set again
+    // from that, so the limit is kept to the millisecond at one wake-up per
+    // silence limit, not one timer update per frame.
+    let deadline = tokio::time::sleep(silence);
+    tokio::pin!(deadline);
     let mut stopping = app.links_stopping();
     let ending: Option<LinkClose> = loop {
         tokio::select! {
@@ -110,10 +117,14 @@ async fn serve(app: App, socket: WebSocket, peer: Option<IpAddr>) {
                     break Some(LinkClose { code: close::GOING_AWAY, reason: "the server is stopping".into() });
                 }
             }
-            _ = ticker.tick() => {
-                if heard.elapsed() > silence {
+            () = &mut deadline => {
+                let due = heard + silence;
+                if Instant::now() >= due {
                     break Some(LinkClose { code: close::TIMEOUT, reason: "silent too long".into() });
                 }
+                deadline.as_mut().reset(due.into());
+            }
+            _ = ticker.tick() => {
                 if !session.registered() && opened.elapsed() > REGISTER_WITHIN {
                     break Some(LinkClose { code: close::TIMEOUT, reason: "no register in time".into() });
                 }
