@@ -864,7 +864,7 @@ impl App {
                 continue;
             }
             if let Some(a) = &job.alert {
-                let key = format!("link|{}|{}|{}", job.device, e.epoch, e.seq);
+                let key = crate::alarms::link_event_key(job.device, a, &e.epoch, e.seq);
                 alarms.extend(self.new_alarm(&f.site, job.device, a, Some(key)));
                 if crate::listen::affects_health(&a.effective_type())
                     && !stored.nudge.contains(&job.device)

@@ -5,8 +5,9 @@
 //! `BENCH_RATE`, steady event rates per second to run one after the other, default
 //! `10000,5000`; `BENCH_SECS` each, default 20; `BENCH_BURST`, default 50000;
 //! `BENCH_RAMP` new links per second, default 1500; `BENCH_PER_SITE` devices per
-//! site, default 100; `BENCH_SERVER_WRAP`, a profiler command to run the server
-//! under). `RUST_LOG=siteward_app::link=debug` shows each stored batch
+//! site, default 100; `BENCH_SQLITE_SYNC`, the server database's `synchronous`
+//! setting, `full` (the default, as the server's) or `normal`; `BENCH_SERVER_WRAP`,
+//! a profiler command to run the server under). `RUST_LOG=siteward_app::link=debug` shows each stored batch
 //! (the server process logs to stderr).
 //!
 //! Two processes. The server runs in a child process — this same binary started
@@ -65,6 +66,11 @@ fn env_or<T: std::str::FromStr>(name: &str, default: T) -> T {
         .ok()
         .and_then(|v| v.parse().ok())
         .unwrap_or(default)
+}
+
+/// The server database's `synchronous` setting (`BENCH_SQLITE_SYNC`).
+fn sqlite_sync() -> String {
+    std::env::var("BENCH_SQLITE_SYNC").unwrap_or_else(|_| "full".into())
 }
 
 fn serial_of(i: usize) -> String {
@@ -149,6 +155,11 @@ async fn server_main() -> anyhow::Result<()> {
         listen: std::env::var("BENCH_LISTEN")?,
         data_dir: PathBuf::from(std::env::var("BENCH_DATA")?),
         link_silence_secs: env_or("BENCH_SILENCE", 60),
+        database_url: Some(format!(
+            "sqlite://{}/siteward.db?synchronous={}",
+            std::env::var("BENCH_DATA")?,
+            sqlite_sync()
+        )),
         ..Settings::default()
     };
     let setup: usize = env_or("BENCH_SETUP", 0);
@@ -735,7 +746,8 @@ async fn bench_main() -> anyhow::Result<()> {
     let mem_gib = kib_of("/proc/meminfo", "MemTotal:") / 1024.0 / 1024.0;
     println!("siteward link benchmark (issue #6): prints figures, asserts nothing about speed");
     println!(
-        "command: BENCH_LINKS={n} BENCH_RATE={rates_text} BENCH_SECS={secs} BENCH_BURST={burst} BENCH_RAMP={ramp} BENCH_PER_SITE={per_site} cargo bench -p siteward --bench link"
+        "command: BENCH_LINKS={n} BENCH_RATE={rates_text} BENCH_SECS={secs} BENCH_BURST={burst} BENCH_RAMP={ramp} BENCH_PER_SITE={per_site} BENCH_SQLITE_SYNC={} cargo bench -p siteward --bench link",
+        sqlite_sync()
     );
     let fds = raise_fd_limit();
     println!(
@@ -748,7 +760,13 @@ async fn bench_main() -> anyhow::Result<()> {
             .join("-")
     );
     println!(
-        "layout: server in its own process on SQLite (WAL, synchronous=NORMAL); {n} devices in this process, one agent each, from {} source addresses 127.0.0.1-127.0.0.{}; both processes share the cores",
+        "layout: server in its own process on SQLite (WAL, synchronous={}: {}); {n} devices in this process, one agent each, from {} source addresses 127.0.0.1-127.0.0.{}; both processes share the cores",
+        sqlite_sync(),
+        if sqlite_sync() == "full" {
+            "every commit flushed to disk before its events are acknowledged"
+        } else {
+            "commits flushed at checkpoints only"
+        },
         SOURCES.min(n),
         SOURCES.min(n)
     );

@@ -163,6 +163,9 @@ data_dir = "./data"
 
 # The database: embedded SQLite by default (a file in data_dir), or PostgreSQL:
 # database_url = "postgres://siteward:secret@db.example/siteward"
+# SQLite flushes every commit to disk (power-cut safe); for more throughput at the
+# risk of losing the last commits in a power cut:
+# database_url = "sqlite:./data/siteward.db?synchronous=normal"
 
 # The URL people reach Siteward at; with https:// cookies are marked Secure.
 # public_url = "https://siteward.example.com"

@@ -60,6 +60,34 @@ impl Backend {
     }
 }
 
+/// Takes Siteward's own `synchronous` setting off a SQLite URL
+/// (`sqlite:PATH?synchronous=full|normal`). `full`, the default, flushes every
+/// commit to disk before it returns, so what was acknowledged (a link event, an
+/// accepted write) survives a power cut. `normal` flushes only at checkpoints: a
+/// commit survives a crash of the process, but the last ones before a power cut
+/// may be lost; for those who prefer throughput to that.
+fn sqlite_synchronous(url: &str) -> crate::Result<(String, SqliteSynchronous)> {
+    let Some((path, query)) = url.split_once('?') else {
+        return Ok((url.to_owned(), SqliteSynchronous::Full));
+    };
+    let mut synchronous = SqliteSynchronous::Full;
+    let mut rest = Vec::new();
+    for pair in query.split('&').filter(|p| !p.is_empty()) {
+        match pair.split_once('=') {
+            Some(("synchronous", "full")) => synchronous = SqliteSynchronous::Full,
+            Some(("synchronous", "normal")) => synchronous = SqliteSynchronous::Normal,
+            Some(("synchronous", _)) => return Err(StoreError::UnsupportedUrl(url.to_owned())),
+            _ => rest.push(pair),
+        }
+    }
+    let url = if rest.is_empty() {
+        path.to_owned()
+    } else {
+        format!("{path}?{}", rest.join("&"))
+    };
+    Ok((url, synchronous))
+}
+
 #[derive(Debug, Clone)]
 enum Pools {
     Sqlite {
@@ -83,10 +111,11 @@ impl Store {
             if rest.is_empty() {
                 return Err(StoreError::UnsupportedUrl(url.to_owned()));
             }
-            let opts = SqliteConnectOptions::from_str(url)?
+            let (url, synchronous) = sqlite_synchronous(url)?;
+            let opts = SqliteConnectOptions::from_str(&url)?
                 .create_if_missing(true)
                 .journal_mode(SqliteJournalMode::Wal)
-                .synchronous(SqliteSynchronous::Normal)
+                .synchronous(synchronous)
                 .foreign_keys(true)
                 .busy_timeout(Duration::from_secs(10))
                 // Pages read through a memory map rather than a system call each.
@@ -280,5 +309,23 @@ impl Handle {
             Conn::Postgres(c) => sqlx::query_as(PG).fetch_all(&mut *c).await?,
         };
         Ok(rows)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_synchronous_setting_comes_off_the_url_and_the_rest_stays() {
+        let full = |s: &SqliteSynchronous| matches!(s, SqliteSynchronous::Full);
+        let (url, sync) = sqlite_synchronous("sqlite:/d/s.db").expect("plain");
+        assert!(url == "sqlite:/d/s.db" && full(&sync));
+        let (url, sync) =
+            sqlite_synchronous("sqlite:/d/s.db?mode=rwc&synchronous=normal").expect("normal");
+        assert!(url == "sqlite:/d/s.db?mode=rwc" && matches!(sync, SqliteSynchronous::Normal));
+        let (url, sync) = sqlite_synchronous("sqlite:/d/s.db?synchronous=full").expect("full");
+        assert!(url == "sqlite:/d/s.db" && full(&sync));
+        assert!(sqlite_synchronous("sqlite:/d/s.db?synchronous=off").is_err());
     }
 }
