@@ -1130,9 +1130,16 @@ async fn silent_device(url: &str, i: usize) -> anyhow::Result<SilentLink> {
     // Answers requests until none came for two seconds (added, then inspected).
     let deadline = Instant::now() + Duration::from_secs(60);
     let mut last_request = Instant::now();
+    // When this end last sent a frame (an answer, or the pong to a ping, which
+    // goes out with the next read): the server's silence counts from there.
+    let mut last_frame = unix_micros();
     while Instant::now() < deadline && last_request.elapsed() < Duration::from_secs(2) {
         let frame = match tokio::time::timeout(Duration::from_millis(200), ws.next()).await {
             Ok(Some(Ok(Message::Text(t)))) => Frame::decode(t.as_str())?,
+            Ok(Some(Ok(Message::Ping(_)))) => {
+                last_frame = unix_micros();
+                continue;
+            }
             Ok(Some(Ok(_))) | Err(_) => continue,
             Ok(other) => anyhow::bail!("link ended: {other:?}"),
         };
@@ -1158,11 +1165,12 @@ async fn silent_device(url: &str, i: usize) -> anyhow::Result<SilentLink> {
                 .encode(),
             ))
             .await?;
+            last_frame = unix_micros();
         }
     }
     ws.flush().await?;
     Ok(SilentLink {
         ws,
-        quiet_at: unix_micros(),
+        quiet_at: last_frame,
     })
 }

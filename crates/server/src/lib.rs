@@ -188,12 +188,11 @@ pub async fn start(settings: &Settings, app: App) -> anyhow::Result<Running> {
     })
 }
 
-/// How often SQLite's write-ahead log is copied into the database in the
-/// background (nothing happens on PostgreSQL).
+/// How often SQLite's write-ahead log is copied into the database (nothing
+/// happens on PostgreSQL).
 const CHECKPOINT_EVERY: std::time::Duration = std::time::Duration::from_secs(1);
 
-/// Periodic upkeep: forget expired sessions; checkpoint SQLite's write-ahead log
-/// off the writers' path.
+/// Periodic upkeep: forget expired sessions; checkpoint SQLite's write-ahead log.
 fn spawn_housekeeping(app: App, mut stop: tokio::sync::watch::Receiver<bool>) {
     tokio::spawn(async move {
         let mut tick = tokio::time::interval(std::time::Duration::from_secs(3600));

@@ -120,9 +120,12 @@ impl Store {
                 .busy_timeout(Duration::from_secs(10))
                 // Pages read through a memory map rather than a system call each.
                 .pragma("mmap_size", "268435456")
-                // The server checkpoints the write-ahead log in the background
-                // (`Store::checkpoint`), so that commits do not wait for it; a
-                // writer still does so itself should the log reach 64 MiB.
+                // Statement journals (a multi-row statement that may have to undo
+                // itself) and temporary tables in memory, not in files.
+                .pragma("temp_store", "memory")
+                // The server checkpoints the write-ahead log every second
+                // (`Store::checkpoint`), so that it stays small; a commit still
+                // does so itself should the log reach 64 MiB.
                 .pragma("wal_autocheckpoint", "16384");
             let read = SqlitePoolOptions::new()
                 .max_connections(4)
@@ -187,17 +190,25 @@ impl Store {
         Ok((known, applied))
     }
 
-    /// Copies what SQLite's write-ahead log holds into the database file without
-    /// holding up writers (a passive checkpoint, on a reading connection), so that
-    /// commits never wait for one. Nothing to do on PostgreSQL.
+    /// Copies what SQLite's write-ahead log holds into the database file, in two
+    /// steps. The bulk is copied beside the writer (on a reading connection), so
+    /// commits go on meanwhile; then what they added is copied on the writing
+    /// connection, where no commit can slip in: the copy is complete, and the next
+    /// commit starts the log again from its beginning. A checkpoint beside the
+    /// writer alone never catches up with a steady stream of commits: the log grows
+    /// until a commit has to copy tens of megabytes itself; one on the writer alone
+    /// holds commits up for all of its copying and flushing. Nothing to do on
+    /// PostgreSQL.
     pub async fn checkpoint(&self) -> crate::Result<()> {
-        let Pools::Sqlite { read, .. } = &self.pools else {
+        let Pools::Sqlite { read, write } = &self.pools else {
             return Ok(());
         };
-        let mut c = read.acquire().await?;
-        sqlx::query("PRAGMA wal_checkpoint(PASSIVE)")
-            .execute(&mut *c)
-            .await?;
+        for pool in [read, write] {
+            let mut c = pool.acquire().await?;
+            sqlx::query("PRAGMA wal_checkpoint(PASSIVE)")
+                .execute(&mut *c)
+                .await?;
+        }
         Ok(())
     }
 
