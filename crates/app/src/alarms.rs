@@ -283,7 +283,10 @@ mod tests {
 
     #[test]
     fn a_link_event_keeps_its_key_and_later_events_sort_after_earlier_ones() {
-        let (a, b) = (DeviceId(uuid::Uuid::from_u128(2)), DeviceId(uuid::Uuid::from_u128(1)));
+        let (a, b) = (
+            DeviceId(uuid::Uuid::from_u128(2)),
+            DeviceId(uuid::Uuid::from_u128(1)),
+        );
         let early = alert("2026-12-04T13:07:53+08:00");
         let later = alert("2026-12-04T05:07:54Z");
         // Resent: the same key, whatever else happened since.
@@ -292,14 +295,29 @@ mod tests {
             link_event_key(a, &alert("2026-12-04T13:07:53+08:00"), "e1", 7)
         );
         // Another seq, epoch or device is another event.
-        assert_ne!(link_event_key(a, &early, "e1", 7), link_event_key(a, &early, "e1", 8));
-        assert_ne!(link_event_key(a, &early, "e1", 7), link_event_key(a, &early, "e2", 7));
-        assert_ne!(link_event_key(a, &early, "e1", 7), link_event_key(b, &early, "e1", 7));
+        assert_ne!(
+            link_event_key(a, &early, "e1", 7),
+            link_event_key(a, &early, "e1", 8)
+        );
+        assert_ne!(
+            link_event_key(a, &early, "e1", 7),
+            link_event_key(a, &early, "e2", 7)
+        );
+        assert_ne!(
+            link_event_key(a, &early, "e1", 7),
+            link_event_key(b, &early, "e1", 7)
+        );
         // Time first (in UTC), so a later event of any device sorts after.
         assert!(link_event_key(b, &early, "e9", 900) < link_event_key(a, &later, "e1", 1));
         assert!(link_event_key(a, &early, "e1", 1) < link_event_key(b, &later, "e1", 1));
         // An unset clock and a missing offset still give a key of their own.
-        assert!(link_event_key(a, &alert("1970-01-01T00:00:09+00:00"), "e1", 3).starts_with("link|0000000000000|"));
-        assert!(link_event_key(a, &alert("2026-12-04T05:07:55"), "e1", 4) > link_event_key(a, &later, "e1", 1));
+        assert!(
+            link_event_key(a, &alert("1970-01-01T00:00:09+00:00"), "e1", 3)
+                .starts_with("link|0000000000000|")
+        );
+        assert!(
+            link_event_key(a, &alert("2026-12-04T05:07:55"), "e1", 4)
+                > link_event_key(a, &later, "e1", 1)
+        );
     }
 }
