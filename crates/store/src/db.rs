@@ -16,6 +16,9 @@ pub enum StoreError {
     /// The database URL names no supported backend.
     #[error("unsupported database URL {0:?}: use sqlite:PATH or postgres://…")]
     UnsupportedUrl(String),
+    /// A SQLite URL's `synchronous` setting is neither `full` nor `normal`.
+    #[error("unsupported synchronous={0:?} on the SQLite URL: use full (the default) or normal")]
+    UnsupportedSynchronous(String),
     /// A unique constraint refused the write (a duplicate).
     #[error("duplicate value: {0}")]
     Duplicate(String),
@@ -76,7 +79,9 @@ fn sqlite_synchronous(url: &str) -> crate::Result<(String, SqliteSynchronous)> {
         match pair.split_once('=') {
             Some(("synchronous", "full")) => synchronous = SqliteSynchronous::Full,
             Some(("synchronous", "normal")) => synchronous = SqliteSynchronous::Normal,
-            Some(("synchronous", _)) => return Err(StoreError::UnsupportedUrl(url.to_owned())),
+            Some(("synchronous", other)) => {
+                return Err(StoreError::UnsupportedSynchronous(other.to_owned()));
+            }
             _ => rest.push(pair),
         }
     }
@@ -337,6 +342,9 @@ mod tests {
         assert!(url == "sqlite:/d/s.db?mode=rwc" && matches!(sync, SqliteSynchronous::Normal));
         let (url, sync) = sqlite_synchronous("sqlite:/d/s.db?synchronous=full").expect("full");
         assert!(url == "sqlite:/d/s.db" && full(&sync));
-        assert!(sqlite_synchronous("sqlite:/d/s.db?synchronous=off").is_err());
+        assert!(matches!(
+            sqlite_synchronous("sqlite:/d/s.db?synchronous=off"),
+            Err(StoreError::UnsupportedSynchronous(v)) if v == "off"
+        ));
     }
 }
