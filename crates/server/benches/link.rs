@@ -7,8 +7,8 @@
 //! `BENCH_RAMP` new links per second, default 1500; `BENCH_PER_SITE` devices per
 //! site, default 100; `BENCH_SQLITE_SYNC`, the server database's `synchronous`
 //! setting, `full` (the default, as the server's) or `normal`; `BENCH_SERVER_WRAP`,
-//! a profiler command to run the server under). `RUST_LOG=siteward_app::link=debug` shows each stored batch
-//! (the server process logs to stderr).
+//! a profiler command to run the server under). `RUST_LOG=siteward_app::link=debug`
+//! shows each stored batch (the server process logs to stderr).
 //!
 //! Two processes. The server runs in a child process — this same binary started
 //! again with `SITEWARD_LINK_BENCH_ROLE=server` — on SQLite, started as `siteward`
@@ -151,17 +151,17 @@ async fn server_main() -> anyhow::Result<()> {
         .with_writer(std::io::stderr)
         .init();
     raise_fd_limit();
-    let settings = Settings {
+    let mut settings = Settings {
         listen: std::env::var("BENCH_LISTEN")?,
         data_dir: PathBuf::from(std::env::var("BENCH_DATA")?),
         link_silence_secs: env_or("BENCH_SILENCE", 60),
-        database_url: Some(format!(
-            "sqlite://{}/siteward.db?synchronous={}",
-            std::env::var("BENCH_DATA")?,
-            sqlite_sync()
-        )),
         ..Settings::default()
     };
+    settings.database_url = Some(format!(
+        "{}?synchronous={}",
+        settings.database_url(),
+        sqlite_sync()
+    ));
     let setup: usize = env_or("BENCH_SETUP", 0);
     let per_site: usize = env_or("BENCH_PER_SITE", 100).max(1);
     let t = Instant::now();
@@ -745,9 +745,9 @@ async fn bench_main() -> anyhow::Result<()> {
     let per_site: usize = env_or("BENCH_PER_SITE", 100);
     let mem_gib = kib_of("/proc/meminfo", "MemTotal:") / 1024.0 / 1024.0;
     println!("siteward link benchmark (issue #6): prints figures, asserts nothing about speed");
+    let sync = sqlite_sync();
     println!(
-        "command: BENCH_LINKS={n} BENCH_RATE={rates_text} BENCH_SECS={secs} BENCH_BURST={burst} BENCH_RAMP={ramp} BENCH_PER_SITE={per_site} BENCH_SQLITE_SYNC={} cargo bench -p siteward --bench link",
-        sqlite_sync()
+        "command: BENCH_LINKS={n} BENCH_RATE={rates_text} BENCH_SECS={secs} BENCH_BURST={burst} BENCH_RAMP={ramp} BENCH_PER_SITE={per_site} BENCH_SQLITE_SYNC={sync} cargo bench -p siteward --bench link"
     );
     let fds = raise_fd_limit();
     println!(
@@ -760,9 +760,8 @@ async fn bench_main() -> anyhow::Result<()> {
             .join("-")
     );
     println!(
-        "layout: server in its own process on SQLite (WAL, synchronous={}: {}); {n} devices in this process, one agent each, from {} source addresses 127.0.0.1-127.0.0.{}; both processes share the cores",
-        sqlite_sync(),
-        if sqlite_sync() == "full" {
+        "layout: server in its own process on SQLite (WAL, synchronous={sync}: {}); {n} devices in this process, one agent each, from {} source addresses 127.0.0.1-127.0.0.{}; both processes share the cores",
+        if sync == "full" {
             "every commit flushed to disk before its events are acknowledged"
         } else {
             "commits flushed at checkpoints only"

@@ -198,7 +198,8 @@ impl Store {
     /// Copies what SQLite's write-ahead log holds into the database file, in two
     /// steps. The bulk is copied beside the writer (on a reading connection), so
     /// commits go on meanwhile; then what they added is copied on the writing
-    /// connection, where no commit can slip in: the copy is complete, and the next
+    /// connection (when there is any), where no commit can slip in: the copy is
+    /// complete, and the next
     /// commit starts the log again from its beginning. A checkpoint beside the
     /// writer alone never catches up with a steady stream of commits: the log grows
     /// until a commit has to copy tens of megabytes itself; one on the writer alone
@@ -208,11 +209,15 @@ impl Store {
         let Pools::Sqlite { read, write } = &self.pools else {
             return Ok(());
         };
-        for pool in [read, write] {
-            let mut c = pool.acquire().await?;
-            sqlx::query("PRAGMA wal_checkpoint(PASSIVE)")
-                .execute(&mut *c)
-                .await?;
+        let passive = "PRAGMA wal_checkpoint(PASSIVE)";
+        // (busy, pages in the log, pages copied)
+        let (_, log, copied): (i64, i64, i64) = {
+            let mut c = read.acquire().await?;
+            sqlx::query_as(passive).fetch_one(&mut *c).await?
+        };
+        if copied < log {
+            let mut c = write.acquire().await?;
+            sqlx::query(passive).execute(&mut *c).await?;
         }
         Ok(())
     }
