@@ -45,6 +45,8 @@ use std::sync::{Arc, Mutex, MutexGuard, OnceLock, Weak};
 use std::time::{Duration, Instant};
 use tokio::sync::{mpsc, oneshot};
 
+mod counters;
+
 /// How long the server waits for a device's answer over its link.
 const REQUEST_TIMEOUT: Duration = Duration::from_secs(10);
 /// Failed proofs allowed per address or serial within [`FAILURE_WINDOW`].
@@ -139,6 +141,8 @@ pub struct LinkHub {
     /// Where sessions hand events to be stored; the intake task starts with the
     /// first event.
     intake: OnceLock<mpsc::Sender<Intake>>,
+    /// Event counters the intake advanced and has not written yet.
+    unwritten: counters::Unwritten,
 }
 
 /// An event waiting to be stored, and the connection its acknowledgement goes to.
@@ -616,7 +620,7 @@ impl LinkSession {
             if !key.verify_device(&self.nonce, &claim.serial, &claim.proof) {
                 return Ok(wrong());
             }
-            let acked_seq = match h.link_seq(d.id).await? {
+            let acked_seq = match self.app.stored_link_counter(&mut h, d.id).await? {
                 Some((Some(epoch), seq)) if epoch == claim.epoch => u64::try_from(seq).unwrap_or(0),
                 _ => 0,
             };
@@ -773,14 +777,26 @@ impl App {
         })
     }
 
-    /// Stores a batch of link events, then acknowledges them. A batch that fails
-    /// is tried again device by device, so one device's trouble does not hold up
-    /// the others; a device whose events still cannot be stored gets no
-    /// acknowledgement, and its connection is closed so it resends them.
-    async fn take_link_events(&self, batch: Vec<Intake>) {
+    /// Writes a prepared batch of link events, then acknowledges them. A batch
+    /// that fails is tried again device by device, so one device's trouble does
+    /// not hold up the others; a device whose events still cannot be stored gets
+    /// no acknowledgement, and its connection is closed so it resends them.
+    async fn take_link_events(&self, batch: Vec<Intake>, prepared: Result<Prepared>) {
         let all: Vec<&Intake> = batch.iter().collect();
-        let err = match self.store_link_events(&all).await {
-            Ok(stored) => return self.after_stored(&all, stored),
+        let started = Instant::now();
+        let written = match prepared {
+            Ok(p) => self.write_link_events(p).await,
+            Err(e) => Err(e),
+        };
+        let err = match written {
+            Ok(stored) => {
+                tracing::debug!(
+                    events = all.len(),
+                    ms = started.elapsed().as_secs_f64() * 1000.0,
+                    "stored a batch of link events"
+                );
+                return self.after_stored(&all, stored);
+            }
             Err(e) => e,
         };
         tracing::warn!(events = all.len(), error = %err, "storing a batch of link events failed; trying device by device");
@@ -792,7 +808,11 @@ impl App {
         }
         for device in devices {
             let jobs: Vec<&Intake> = all.iter().copied().filter(|j| j.device == device).collect();
-            match self.store_link_events(&jobs).await {
+            let stored = match self.prepare_link_events(&jobs).await {
+                Ok(p) => self.write_link_events(p).await,
+                Err(e) => Err(e),
+            };
+            match stored {
                 Ok(stored) => self.after_stored(&jobs, stored),
                 Err(e) => {
                     tracing::warn!(device = %device, events = jobs.len(), error = %e, "storing link events failed; the device's link is closed so it resends them");
@@ -809,12 +829,17 @@ impl App {
         }
     }
 
-    /// Keeps link events exactly once, in one transaction of a few statements
-    /// whatever the batch's size: the devices' stored (epoch, seq) and sites are
-    /// read at once, say which events were stored before (several events of one
-    /// device may be in the batch) and which are alarms; the new alarms are
-    /// written at once, then the counters.
-    async fn store_link_events(&self, jobs: &[&Intake]) -> Result<Stored> {
+    /// Reads what storing a batch of link events needs — the devices' event
+    /// counters and sites, in one statement whatever the batch's size — on a
+    /// reading connection, beside the writer (which meanwhile writes the batch
+    /// before), and makes the rows: which events were stored before (several
+    /// events of one device may be in the batch) and which are alarms.
+    ///
+    /// Read outside the transaction that writes them, the counters may miss the
+    /// batch still being written; an event of it sent again then makes a row
+    /// whose unique event key the write finds taken, so it is kept once all the
+    /// same.
+    async fn prepare_link_events(&self, jobs: &[&Intake]) -> Result<Prepared> {
         struct Seen<'a> {
             epoch: Option<&'a str>,
             seq: i64,
@@ -833,15 +858,23 @@ impl App {
             jobs.iter().filter(|j| live(j)).map(|j| j.device).collect();
         devices.sort_unstable();
         devices.dedup();
-        let mut h = self.inner.store.begin().await?;
-        let facts = h.link_intake(&devices).await?;
+        // Read before the database: a counter leaves memory only once written.
+        let unwritten = self.inner.links.unwritten.some(&devices);
+        let facts = self.inner.store.read().await?.link_intake(&devices).await?;
         let mut seen: HashMap<DeviceId, Seen<'_>> = facts
             .iter()
             .map(|(d, f)| {
-                let last = Seen {
-                    epoch: f.epoch.as_deref(),
-                    seq: f.seq,
-                    changed: false,
+                let last = match unwritten.get(d) {
+                    Some(c) => Seen {
+                        epoch: Some(c.epoch.as_str()),
+                        seq: c.seq,
+                        changed: false,
+                    },
+                    None => Seen {
+                        epoch: f.epoch.as_deref(),
+                        seq: f.seq,
+                        changed: false,
+                    },
                 };
                 (*d, last)
             })
@@ -879,27 +912,98 @@ impl App {
             };
         }
         let (rows, events): (Vec<StoredAlarm>, Vec<crate::Event>) = alarms.into_iter().unzip();
-        let kept: HashSet<String> = h.insert_alarms(&rows).await?.into_iter().collect();
-        stored.alarms = rows
-            .iter()
-            .zip(events)
-            .filter(|(row, _)| kept.contains(&row.event_key))
-            .map(|(_, event)| event)
-            .collect();
-        let counters: Vec<(DeviceId, &str, i64)> = devices
+        let counters = devices
             .iter()
             .filter_map(|d| match seen.get(d) {
                 Some(Seen {
                     epoch: Some(epoch),
                     seq,
                     changed: true,
-                }) => Some((*d, *epoch, *seq)),
+                }) => Some((*d, (*epoch).to_owned(), *seq)),
                 _ => None,
             })
             .collect();
-        h.set_link_seqs(&counters).await?;
-        h.commit().await?;
+        Ok(Prepared {
+            stored,
+            rows,
+            events,
+            counters,
+        })
+    }
+
+    /// Writes a prepared batch in one transaction (one flush to disk whatever its
+    /// size), then notes how far each device's events are stored.
+    async fn write_link_events(&self, p: Prepared) -> Result<Stored> {
+        let Prepared {
+            mut stored,
+            rows,
+            events,
+            counters,
+        } = p;
+        if !rows.is_empty() {
+            let mut h = self.inner.store.begin().await?;
+            let kept: HashSet<String> = h.insert_alarms(&rows).await?.into_iter().collect();
+            h.commit().await?;
+            stored.alarms = rows
+                .iter()
+                .zip(events)
+                .filter(|(row, _)| kept.contains(&row.event_key))
+                .map(|(_, event)| event)
+                .collect();
+        }
+        self.inner
+            .links
+            .unwritten
+            .advance(counters.iter().map(|(d, e, s)| (*d, e.as_str(), *s)));
         Ok(stored)
+    }
+
+    /// A linked device's event counter, (epoch, last seq stored): the one advanced
+    /// on this node if it is not written yet, else the stored one.
+    async fn stored_link_counter(
+        &self,
+        h: &mut siteward_store::Handle,
+        device: DeviceId,
+    ) -> Result<Option<(Option<String>, i64)>> {
+        // Read before the database: a counter leaves memory only once written.
+        if let Some(c) = self.inner.links.unwritten.get(device) {
+            return Ok(Some((Some(c.epoch), c.seq)));
+        }
+        Ok(h.link_seq(device).await?)
+    }
+
+    /// A linked device's event counter, (epoch, last seq stored); `None`: no such
+    /// device.
+    pub async fn link_counter(&self, device: DeviceId) -> Result<Option<(Option<String>, i64)>> {
+        let mut h = self.inner.store.read().await?;
+        self.stored_link_counter(&mut h, device).await
+    }
+
+    /// Writes the event counters of these devices that are still unwritten, in
+    /// one transaction.
+    async fn write_link_counters(&self, devices: &[DeviceId]) -> Result<()> {
+        let values = self.inner.links.unwritten.take_values(devices);
+        if values.is_empty() {
+            return Ok(());
+        }
+        let rows: Vec<(DeviceId, &str, i64)> = values
+            .iter()
+            .map(|(d, c)| (*d, c.epoch.as_str(), c.seq))
+            .collect();
+        let mut h = self.inner.store.begin().await?;
+        h.set_link_seqs(&rows).await?;
+        h.commit().await?;
+        self.inner.links.unwritten.written(&values);
+        Ok(())
+    }
+
+    /// Writes every event counter advanced on this node (the server is stopping).
+    pub async fn flush_link_counters(&self) -> Result<()> {
+        let all = self.inner.links.unwritten.devices();
+        for chunk in all.chunks(counters::FLUSH_CHUNK) {
+            self.write_link_counters(chunk).await?;
+        }
+        Ok(())
     }
 
     /// After a batch committed: acknowledges its events (one frame per device and
@@ -1300,17 +1404,37 @@ struct Stored {
     nudge: Vec<DeviceId>,
 }
 
+/// A batch of link events read and made into rows, to be written.
+struct Prepared {
+    /// What is known before the write: which events to acknowledge, which
+    /// devices to look at again (the alarms are filled in by the write).
+    stored: Stored,
+    /// The new alarms, and what the bus tells of each once it is kept.
+    rows: Vec<StoredAlarm>,
+    events: Vec<crate::Event>,
+    /// The devices' counters once the batch is written: (device, epoch, seq).
+    counters: Vec<(DeviceId, String, i64)>,
+}
+
 /// The intake: takes what is waiting (up to [`INTAKE_BATCH`] events; a small batch
 /// waits a moment for more, see [`INTAKE_FILL`]) and stores it in one transaction,
 /// until every sender is gone or the application is. What arrives while a batch
-/// is stored makes the next one.
+/// is stored makes the next one, which is read and prepared meanwhile (on a
+/// reading connection), so that the writer only writes.
 async fn run_intake(app: Weak<crate::Inner>, mut rx: mpsc::Receiver<Intake>) {
     let mut batch = Vec::with_capacity(INTAKE_BATCH);
+    let mut round = counters::FlushRound::default();
+    // The batch being written while the next one is read and prepared.
+    let mut writing: Option<tokio::task::JoinHandle<()>> = None;
     loop {
-        if rx.recv_many(&mut batch, INTAKE_BATCH).await == 0 {
-            return;
+        let due = round.due(tokio::time::Instant::now());
+        tokio::select! {
+            n = rx.recv_many(&mut batch, INTAKE_BATCH) => if n == 0 {
+                return;
+            },
+            () = tokio::time::sleep_until(due) => {},
         }
-        if batch.len() < INTAKE_FILL {
+        if !batch.is_empty() && batch.len() < INTAKE_FILL {
             let linger = tokio::time::Instant::now() + INTAKE_LINGER;
             while batch.len() < INTAKE_FILL {
                 let room = INTAKE_BATCH - batch.len();
@@ -1323,15 +1447,35 @@ async fn run_intake(app: Weak<crate::Inner>, mut rx: mpsc::Receiver<Intake>) {
         let Some(inner) = app.upgrade() else {
             return;
         };
-        let (events, started) = (batch.len(), Instant::now());
-        App { inner }
-            .take_link_events(std::mem::take(&mut batch))
-            .await;
-        tracing::debug!(
-            events,
-            ms = started.elapsed().as_secs_f64() * 1000.0,
-            "stored a batch of link events"
-        );
+        let app = App { inner };
+        if !batch.is_empty() {
+            let jobs = std::mem::take(&mut batch);
+            let prepared = {
+                let all: Vec<&Intake> = jobs.iter().collect();
+                app.prepare_link_events(&all).await
+            };
+            // One write at a time, in the order the batches came.
+            if let Some(previous) = writing.take() {
+                let _ = previous.await;
+            }
+            let writer = app.clone();
+            writing = Some(tokio::spawn(async move {
+                writer.take_link_events(jobs, prepared).await;
+            }));
+        }
+        // Between batches: one step of writing the advanced counters.
+        if let Some(devices) = round.step(tokio::time::Instant::now(), &app.inner.links.unwritten) {
+            let started = Instant::now();
+            if let Err(e) = app.write_link_counters(&devices).await {
+                // Still in memory: the next round writes them.
+                tracing::warn!(devices = devices.len(), error = %e, "writing link event counters failed");
+            }
+            tracing::debug!(
+                devices = devices.len(),
+                ms = started.elapsed().as_secs_f64() * 1000.0,
+                "wrote link event counters"
+            );
+        }
     }
 }
 

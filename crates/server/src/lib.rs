@@ -56,6 +56,11 @@ impl Running {
                 self.task.abort();
             }
         }
+        // Counters of stored link events are written in the background; write
+        // what is left so the devices resume exactly where they were.
+        if let Err(e) = self.app.flush_link_counters().await {
+            tracing::warn!(error = %e, "writing the link event counters failed");
+        }
         self.app.store().close().await;
         Ok(())
     }

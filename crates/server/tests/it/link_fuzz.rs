@@ -120,11 +120,7 @@ async fn hostile_frames_never_crash_the_server_or_reach_another_device() {
     };
     let seq_before = s
         .app
-        .store()
-        .read()
-        .await
-        .expect("read")
-        .link_seq(victim_id.parse().expect("id"))
+        .link_counter(victim_id.parse().expect("id"))
         .await
         .expect("seq");
 
@@ -203,11 +199,7 @@ async fn hostile_frames_never_crash_the_server_or_reach_another_device() {
     assert_eq!(done["failures"], json!(0), "{done}");
     let seq_after = s
         .app
-        .store()
-        .read()
-        .await
-        .expect("read")
-        .link_seq(victim_id.parse().expect("id"))
+        .link_counter(victim_id.parse().expect("id"))
         .await
         .expect("seq");
     assert_eq!(

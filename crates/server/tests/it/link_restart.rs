@@ -101,6 +101,27 @@ async fn alarms_raised_while_the_server_is_down_arrive_once(db: Db) {
         let _ = tokio::time::timeout(Duration::from_secs(5), status.changed()).await;
         s
     };
+    // The counter of stored events, kept in memory and written in the
+    // background, was written when the server stopped: the device resumes after
+    // its first event.
+    let device = s
+        .app
+        .store()
+        .read()
+        .await
+        .expect("read")
+        .device_by_link_serial(&serial)
+        .await
+        .expect("device")
+        .expect("the camera is a device");
+    let (epoch, seq) = s
+        .app
+        .link_counter(device.id)
+        .await
+        .expect("counter")
+        .expect("the camera has a counter");
+    assert!(epoch.is_some(), "the counter names the device's epoch");
+    assert_eq!(seq, 1, "the first event is counted as stored");
     for _ in 0..3 {
         cam.emit(EventKind::Intrusion, Some(1), None)
             .expect("event");
