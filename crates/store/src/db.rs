@@ -128,9 +128,9 @@ impl Store {
                 // Statement journals (a multi-row statement that may have to undo
                 // itself) and temporary tables in memory, not in files.
                 .pragma("temp_store", "memory")
-                // The server checkpoints the write-ahead log every second
-                // (`Store::checkpoint`), so that it stays small; a commit still
-                // does so itself should the log reach 64 MiB.
+                // The server copies the write-ahead log into the database every
+                // 200 ms (`Store::checkpoint`); the commit that takes the log past
+                // 64 MiB finishes the copy, and the log starts again.
                 .pragma("wal_autocheckpoint", "16384");
             let read = SqlitePoolOptions::new()
                 .max_connections(4)
@@ -195,16 +195,13 @@ impl Store {
         Ok((known, applied))
     }
 
-    /// Copies what SQLite's write-ahead log holds into the database file, in two
-    /// steps. The bulk is copied beside the writer (on a reading connection), so
-    /// commits go on meanwhile; then what they added is copied on the writing
-    /// connection (when there is any), where no commit can slip in: the copy is
-    /// complete, and the next
-    /// commit starts the log again from its beginning. A checkpoint beside the
-    /// writer alone never catches up with a steady stream of commits: the log grows
-    /// until a commit has to copy tens of megabytes itself; one on the writer alone
-    /// holds commits up for all of its copying and flushing. Nothing to do on
-    /// PostgreSQL.
+    /// Copies what SQLite's write-ahead log holds into the database file, beside
+    /// the writer (on a reading connection), so commits go on meanwhile; what a
+    /// reader kept it from copying is then copied on the writing connection. Called
+    /// often, so that when a commit reaches SQLite's automatic checkpoint — under a
+    /// steady stream of commits the log is never wholly copied at a quiet moment,
+    /// and only that commit starts it again from its beginning — little is left
+    /// for that commit to copy. Nothing to do on PostgreSQL.
     pub async fn checkpoint(&self) -> crate::Result<()> {
         let Pools::Sqlite { read, write } = &self.pools else {
             return Ok(());
