@@ -859,7 +859,13 @@ impl App {
         devices.sort_unstable();
         devices.dedup();
         // Read before the database: a counter leaves memory only once written.
-        let unwritten = self.inner.links.unwritten.some(&devices);
+        let unwritten: HashMap<DeviceId, counters::Counter> = self
+            .inner
+            .links
+            .unwritten
+            .some(&devices)
+            .into_iter()
+            .collect();
         let facts = self.inner.store.read().await?.link_intake(&devices).await?;
         let mut seen: HashMap<DeviceId, Seen<'_>> = facts
             .iter()
@@ -982,7 +988,7 @@ impl App {
     /// Writes the event counters of these devices that are still unwritten, in
     /// one transaction.
     async fn write_link_counters(&self, devices: &[DeviceId]) -> Result<()> {
-        let values = self.inner.links.unwritten.take_values(devices);
+        let values = self.inner.links.unwritten.some(devices);
         if values.is_empty() {
             return Ok(());
         }

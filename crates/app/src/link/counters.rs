@@ -46,15 +46,6 @@ impl Unwritten {
         super::lock(&self.map).get(&device).cloned()
     }
 
-    /// The counters of these devices that advanced since they were last written.
-    pub fn some(&self, devices: &[DeviceId]) -> HashMap<DeviceId, Counter> {
-        let map = super::lock(&self.map);
-        devices
-            .iter()
-            .filter_map(|d| map.get(d).map(|c| (*d, c.clone())))
-            .collect()
-    }
-
     /// Notes counters a committed batch advanced.
     pub fn advance<'a>(&self, counters: impl IntoIterator<Item = (DeviceId, &'a str, i64)>) {
         let mut map = super::lock(&self.map);
@@ -88,8 +79,9 @@ impl Unwritten {
         all
     }
 
-    /// The current counters of these devices (those still unwritten).
-    pub fn take_values(&self, devices: &[DeviceId]) -> Vec<(DeviceId, Counter)> {
+    /// The counters of these devices that advanced since they were last written,
+    /// in the order given.
+    pub fn some(&self, devices: &[DeviceId]) -> Vec<(DeviceId, Counter)> {
         let map = super::lock(&self.map);
         devices
             .iter()
@@ -163,7 +155,7 @@ mod tests {
     fn a_counter_that_advanced_while_written_stays_unwritten() {
         let u = Unwritten::default();
         u.advance([(device(1), "e", 5), (device(2), "e", 7)]);
-        let values = u.take_values(&[device(1), device(2)]);
+        let values = u.some(&[device(1), device(2)]);
         u.advance([(device(2), "e", 8)]);
         u.written(&values);
         assert_eq!(u.get(device(1)), None);
