@@ -9,7 +9,8 @@
 //! [`FLUSH_EVERY`] and when the server stops.
 //!
 //! Nothing depends on the written counter being current: an alarm's unique event
-//! key (device, epoch, seq) keeps it once whatever the counter says, so after a
+//! key (device time, device, epoch, seq; a resent event repeats them all) keeps
+//! it once whatever the counter says, so after a
 //! crash that lost the last seconds of counters a resent event is still stored
 //! once, and a device told a lower `acked_seq` than it was acknowledged resends
 //! nothing it has dropped. A counter here is always at least the written one: the
@@ -50,24 +51,16 @@ impl Unwritten {
     pub fn advance<'a>(&self, counters: impl IntoIterator<Item = (DeviceId, &'a str, i64)>) {
         let mut map = super::lock(&self.map);
         for (device, epoch, seq) in counters {
-            match map.get_mut(&device) {
+            let fresh = || Counter {
+                epoch: epoch.to_owned(),
+                seq,
+            };
+            let c = map.entry(device).or_insert_with(fresh);
+            if c.epoch == epoch {
                 // Batches are written in order; never go back all the same.
-                Some(c) if c.epoch == epoch => c.seq = c.seq.max(seq),
-                Some(c) => {
-                    *c = Counter {
-                        epoch: epoch.to_owned(),
-                        seq,
-                    }
-                }
-                None => {
-                    map.insert(
-                        device,
-                        Counter {
-                            epoch: epoch.to_owned(),
-                            seq,
-                        },
-                    );
-                }
+                c.seq = c.seq.max(seq);
+            } else {
+                *c = fresh();
             }
         }
     }
@@ -167,6 +160,22 @@ mod tests {
             })
         );
         assert_eq!(u.devices(), vec![device(2)]);
+    }
+
+    #[test]
+    fn a_counter_never_goes_back_within_its_epoch_and_starts_again_with_a_new_one() {
+        let u = Unwritten::default();
+        u.advance([(device(1), "e1", 9)]);
+        u.advance([(device(1), "e1", 4)]);
+        assert_eq!(u.get(device(1)).map(|c| c.seq), Some(9));
+        u.advance([(device(1), "e2", 2)]);
+        assert_eq!(
+            u.get(device(1)),
+            Some(Counter {
+                epoch: "e2".into(),
+                seq: 2
+            })
+        );
     }
 
     #[test]
