@@ -25,7 +25,7 @@ use siteward_core::notify::{self, Change, Channels, ExceptionRule, Recipients, S
 use siteward_core::policy::{Action, authorize};
 use siteward_core::{CompanyId, DeviceId, SiteId, UserId};
 use siteward_store::{Delivery, DeviceAlert, Handle, Notification, Webhook};
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::sync::{Notify, broadcast, watch};
@@ -315,7 +315,6 @@ fn secret_context(company: CompanyId) -> Vec<u8> {
 /// A health change waiting for its hold time.
 #[derive(Debug, Clone)]
 struct Pending {
-    first_seen: i64,
     company_id: CompanyId,
     site_id: SiteId,
     name: String,
@@ -398,7 +397,7 @@ impl App {
         let mut rx = self.inner.events.subscribe();
         let wake = Arc::new(Notify::new());
         tokio::spawn(self.clone().run_deliveries(stop.clone(), wake.clone()));
-        let mut pending: HashMap<DeviceId, Pending> = HashMap::new();
+        let mut pending: notify::Held<Pending> = notify::Held::default();
         let mut next_reminders = self.now();
         loop {
             if *stop.borrow() {
@@ -406,18 +405,18 @@ impl App {
             }
             let now = self.now();
             let hold = self.inner.config.notify_hold_ms;
-            let next_due = pending
-                .values()
-                .map(|p| p.first_seen.saturating_add(hold))
-                .min();
-            let delay = next_due.map_or(1000, |d| d.saturating_sub(now).clamp(0, 1000));
+            let delay = pending
+                .next_due(hold)
+                .map_or(1000, |d| d.saturating_sub(now).clamp(0, 1000));
             tokio::select! {
                 _ = stop.changed() => {}
                 ev = rx.recv() => match ev {
                     Ok(Event::HealthChanged { site_id, device_id, company_id, name, level, previous, reasons, .. }) => {
-                        let first_seen = pending.get(&device_id).map_or(self.now(), |p| p.first_seen);
-                        pending.insert(device_id, Pending { first_seen, company_id, site_id, name, level, previous, reasons });
+                        pending.hold(device_id, self.now(), Pending { company_id, site_id, name, level, previous, reasons });
                     }
+                    // Alarms, live progress and hand-over news are not the
+                    // notifier's; what is due is still told below, however busy
+                    // the bus (taking it costs a lookup, not a look at each device).
                     Ok(_) => {}
                     Err(broadcast::error::RecvError::Lagged(n)) => {
                         tracing::warn!(missed = n, "the notifier fell behind the event bus");
@@ -427,15 +426,7 @@ impl App {
                 _ = tokio::time::sleep(Duration::from_millis(u64::try_from(delay).unwrap_or(0))) => {}
             }
             let now = self.now();
-            let ripe: Vec<DeviceId> = pending
-                .iter()
-                .filter(|(_, p)| notify::ripe(p.first_seen, hold, now).is_ok())
-                .map(|(d, _)| *d)
-                .collect();
-            for device in ripe {
-                let Some(p) = pending.remove(&device) else {
-                    continue;
-                };
+            for (device, p) in pending.take_ripe(hold, now) {
                 match self.tell_change(device, &p).await {
                     Ok(true) => wake.notify_one(),
                     Ok(false) => {}

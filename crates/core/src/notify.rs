@@ -10,7 +10,7 @@
 use crate::health::{Exception, Level, Reason};
 use crate::{CompanyId, DeviceId, Millis, SiteId};
 use serde::{Deserialize, Serialize};
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 /// Minutes in a day.
 pub const MINUTES_PER_DAY: u16 = 24 * 60;
@@ -289,6 +289,72 @@ pub fn change(
 pub fn ripe(first_seen: Millis, hold_ms: Millis, now: Millis) -> Result<(), Millis> {
     let due = first_seen.saturating_add(hold_ms.max(0));
     if now >= due { Ok(()) } else { Err(due) }
+}
+
+/// Changes waiting out the hold time, one per device, in the order they are due:
+/// a later change of a device already waiting replaces what it says but keeps its
+/// first-seen time. Adding, replacing and taking what is due cost a lookup each,
+/// however many devices wait, so a busy event bus costs the notifier nothing per
+/// waiting device.
+#[derive(Debug, Clone)]
+pub struct Held<T> {
+    items: HashMap<DeviceId, (Millis, T)>,
+    due: BTreeSet<(Millis, DeviceId)>,
+}
+
+impl<T> Default for Held<T> {
+    fn default() -> Self {
+        Self {
+            items: HashMap::new(),
+            due: BTreeSet::new(),
+        }
+    }
+}
+
+impl<T> Held<T> {
+    /// Holds `change` of `device`, first seen `now` unless it was already waiting.
+    pub fn hold(&mut self, device: DeviceId, now: Millis, change: T) {
+        match self.items.get_mut(&device) {
+            Some((_, held)) => *held = change,
+            None => {
+                self.items.insert(device, (now, change));
+                self.due.insert((now, device));
+            }
+        }
+    }
+
+    /// When the change waiting longest has lasted `hold_ms`, if any waits.
+    pub fn next_due(&self, hold_ms: Millis) -> Option<Millis> {
+        self.due
+            .first()
+            .map(|(first_seen, _)| first_seen.saturating_add(hold_ms.max(0)))
+    }
+
+    /// Takes the changes that have lasted `hold_ms` at `now` (see [`ripe`]), oldest
+    /// first, with their devices.
+    pub fn take_ripe(&mut self, hold_ms: Millis, now: Millis) -> Vec<(DeviceId, T)> {
+        let mut out = Vec::new();
+        while let Some(&(first_seen, device)) = self.due.first() {
+            if ripe(first_seen, hold_ms, now).is_err() {
+                break;
+            }
+            self.due.pop_first();
+            if let Some((_, change)) = self.items.remove(&device) {
+                out.push((device, change));
+            }
+        }
+        out
+    }
+
+    /// How many devices' changes wait.
+    pub fn len(&self) -> usize {
+        self.items.len()
+    }
+
+    /// Whether none waits.
+    pub fn is_empty(&self) -> bool {
+        self.items.is_empty()
+    }
 }
 
 #[cfg(test)]
@@ -630,5 +696,38 @@ mod tests {
         ] {
             assert_eq!(ripe(first, hold, now), want, "{first} {hold} {now}");
         }
+    }
+
+    #[test]
+    fn held_changes_come_out_when_due_oldest_first_and_a_later_change_keeps_its_wait() {
+        let mut held = Held::default();
+        assert_eq!(held.next_due(1_000), None);
+        held.hold(device(2), 100, "b");
+        held.hold(device(1), 300, "a");
+        // A later change of device 2 replaces what it says, not when it was first seen.
+        held.hold(device(2), 500, "b2");
+        assert_eq!(held.len(), 2);
+        assert_eq!(held.next_due(1_000), Some(1_100));
+        assert!(held.take_ripe(1_000, 1_099).is_empty());
+        assert_eq!(held.take_ripe(1_000, 1_100), vec![(device(2), "b2")]);
+        assert_eq!(held.next_due(1_000), Some(1_300));
+        // Held again after it was told: a new wait from now.
+        held.hold(device(2), 1_200, "c");
+        assert_eq!(
+            held.take_ripe(1_000, 5_000),
+            vec![(device(1), "a"), (device(2), "c")]
+        );
+        assert!(held.is_empty());
+        assert_eq!(held.next_due(1_000), None);
+    }
+
+    #[test]
+    fn held_changes_of_the_same_moment_all_come_out() {
+        let mut held = Held::default();
+        for n in 0..50 {
+            held.hold(device(n), 7, n);
+        }
+        assert_eq!(held.take_ripe(0, 7).len(), 50);
+        assert!(held.is_empty());
     }
 }

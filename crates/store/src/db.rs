@@ -103,6 +103,16 @@ enum Pools {
     Postgres(PgPool),
 }
 
+/// Pages in SQLite's write-ahead log (32 MiB) from which [`Store::checkpoint`]
+/// starts it again.
+pub const RESTART_LOG_AT: i64 = 8192;
+/// How many times [`Store::checkpoint`] tries to start the log again, a
+/// millisecond apart, before leaving it to the next call.
+const RESTART_TRIES: usize = 20;
+/// How long a connection waits for a lock (as set by `busy_timeout` when
+/// connecting), put back after starting the log again without waiting.
+const BUSY_TIMEOUT: &str = "PRAGMA busy_timeout = 10000";
+
 /// The database, shared by every part of the server. Cheap to clone.
 #[derive(Debug, Clone)]
 pub struct Store {
@@ -128,9 +138,10 @@ impl Store {
                 // Statement journals (a multi-row statement that may have to undo
                 // itself) and temporary tables in memory, not in files.
                 .pragma("temp_store", "memory")
-                // The server copies the write-ahead log into the database every
-                // 200 ms (`Store::checkpoint`); the commit that takes the log past
-                // 64 MiB finishes the copy, and the log starts again.
+                // The server copies the write-ahead log into the database and
+                // starts it again itself (`Store::checkpoint`); SQLite's own
+                // checkpoint at the commit that takes the log past 64 MiB is left
+                // for when readers kept the server's from finishing.
                 .pragma("wal_autocheckpoint", "16384");
             let read = SqlitePoolOptions::new()
                 .max_connections(4)
@@ -196,25 +207,55 @@ impl Store {
     }
 
     /// Copies what SQLite's write-ahead log holds into the database file, beside
-    /// the writer (on a reading connection), so commits go on meanwhile; what a
-    /// reader kept it from copying is then copied on the writing connection. Called
-    /// often, so that when a commit reaches SQLite's automatic checkpoint — under a
-    /// steady stream of commits the log is never wholly copied at a quiet moment,
-    /// and only that commit starts it again from its beginning — little is left
-    /// for that commit to copy. Nothing to do on PostgreSQL.
+    /// the writer (on a reading connection), so commits go on meanwhile. Once the
+    /// log holds [`RESTART_LOG_AT`] pages, the writer is taken for a moment to copy
+    /// the little written since and start the log again from its beginning; if
+    /// readers are still in it, the writer is given back and the start tried again
+    /// a millisecond later. Left to itself, SQLite starts the log again only at
+    /// the commit that takes it past `wal_autocheckpoint`, and that commit first
+    /// copies everything written since the last copy: a pause of tens of
+    /// milliseconds for whoever waits on the writer. Called every 200 ms by the
+    /// server; nothing to do on PostgreSQL.
     pub async fn checkpoint(&self) -> crate::Result<()> {
         let Pools::Sqlite { read, write } = &self.pools else {
             return Ok(());
         };
-        let passive = "PRAGMA wal_checkpoint(PASSIVE)";
         // (busy, pages in the log, pages copied)
-        let (_, log, copied): (i64, i64, i64) = {
+        let (_, log, _): (i64, i64, i64) = {
             let mut c = read.acquire().await?;
-            sqlx::query_as(passive).fetch_one(&mut *c).await?
+            sqlx::query_as("PRAGMA wal_checkpoint(PASSIVE)")
+                .fetch_one(&mut *c)
+                .await?
         };
-        if copied < log {
-            let mut c = write.acquire().await?;
-            sqlx::query(passive).execute(&mut *c).await?;
+        if log >= RESTART_LOG_AT {
+            // Readers that began before the copy hold the log for a millisecond or
+            // two: rather than keep the writer while SQLite sleeps on them (1, 2,
+            // 5, 10 ms …), give it back between tries.
+            for _ in 0..RESTART_TRIES {
+                let mut c = write.acquire().await?;
+                let started = std::time::Instant::now();
+                sqlx::query("PRAGMA busy_timeout = 0")
+                    .execute(&mut *c)
+                    .await?;
+                let restarted: sqlx::Result<(i64, i64, i64)> =
+                    sqlx::query_as("PRAGMA wal_checkpoint(RESTART)")
+                        .fetch_one(&mut *c)
+                        .await;
+                sqlx::query(BUSY_TIMEOUT).execute(&mut *c).await?;
+                drop(c);
+                let (busy, _, copied) = restarted?;
+                tracing::debug!(
+                    log,
+                    copied,
+                    restarted = busy == 0,
+                    ms = started.elapsed().as_secs_f64() * 1000.0,
+                    "took the writer to start the write-ahead log again"
+                );
+                if busy == 0 {
+                    break;
+                }
+                tokio::time::sleep(Duration::from_millis(1)).await;
+            }
         }
         Ok(())
     }
