@@ -31,6 +31,9 @@ pub enum StoreError {
     /// Any other database error (connection lost, timeout, …).
     #[error("database error: {0}")]
     Database(sqlx::Error),
+    /// Flushing the SQLite database file to disk failed.
+    #[error("flushing the database file failed: {0}")]
+    Flush(std::io::Error),
 }
 
 impl From<sqlx::Error> for StoreError {
@@ -99,6 +102,8 @@ enum Pools {
         read: SqlitePool,
         /// One connection: SQLite has one writer; queueing here beats lock errors.
         write: SqlitePool,
+        /// The database file, flushed beside the writer after each checkpoint.
+        file: std::path::PathBuf,
     },
     Postgres(PgPool),
 }
@@ -143,6 +148,7 @@ impl Store {
                 // checkpoint at the commit that takes the log past 64 MiB is left
                 // for when readers kept the server's from finishing.
                 .pragma("wal_autocheckpoint", "16384");
+            let file = opts.get_filename().to_path_buf();
             let read = SqlitePoolOptions::new()
                 .max_connections(4)
                 .connect_with(opts.clone())
@@ -153,7 +159,7 @@ impl Store {
                 .max_connections(1)
                 .connect_with(opts.pragma("cache_size", "-65536"))
                 .await?;
-            Pools::Sqlite { read, write }
+            Pools::Sqlite { read, write, file }
         } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
             let opts = PgConnectOptions::from_str(url)?;
             let pool = PgPoolOptions::new()
@@ -217,7 +223,7 @@ impl Store {
     /// milliseconds for whoever waits on the writer. Called every 200 ms by the
     /// server; nothing to do on PostgreSQL.
     pub async fn checkpoint(&self) -> crate::Result<()> {
-        let Pools::Sqlite { read, write } = &self.pools else {
+        let Pools::Sqlite { read, write, file } = &self.pools else {
             return Ok(());
         };
         // (busy, pages in the log, pages copied)
@@ -227,6 +233,10 @@ impl Store {
                 .fetch_one(&mut *c)
                 .await?
         };
+        // While commits go on, SQLite's copy flushes the database file only if it
+        // reached the log's end; otherwise what it wrote waits for the next flush,
+        // which would be the writer's. Flushed here, beside it.
+        flush_file(file.clone()).await?;
         if log >= RESTART_LOG_AT {
             // Readers that began before the copy hold the log for a millisecond or
             // two: rather than keep the writer while SQLite sleeps on them (1, 2,
@@ -284,12 +294,26 @@ impl Store {
     /// Closes every connection (checkpoints SQLite's WAL).
     pub async fn close(&self) {
         match &self.pools {
-            Pools::Sqlite { read, write } => {
+            Pools::Sqlite { read, write, .. } => {
                 read.close().await;
                 write.close().await;
             }
             Pools::Postgres(pool) => pool.close().await,
         }
+    }
+}
+
+/// Flushes a file's written data to disk (a database in memory has none).
+async fn flush_file(path: std::path::PathBuf) -> crate::Result<()> {
+    let flushed = tokio::task::spawn_blocking(move || match std::fs::File::open(&path) {
+        Ok(f) => f.sync_data(),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(()),
+        Err(e) => Err(e),
+    })
+    .await;
+    match flushed {
+        Ok(r) => r.map_err(StoreError::Flush),
+        Err(e) => Err(StoreError::Flush(std::io::Error::other(e))),
     }
 }
 
