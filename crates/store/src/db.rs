@@ -251,7 +251,11 @@ impl Store {
                     sqlx::query_as("PRAGMA wal_checkpoint(RESTART)")
                         .fetch_one(&mut *c)
                         .await;
-                sqlx::query(BUSY_TIMEOUT).execute(&mut *c).await?;
+                if let Err(e) = sqlx::query(BUSY_TIMEOUT).execute(&mut *c).await {
+                    // Never hand out a writer that gives up on a lock at once.
+                    c.close_on_drop();
+                    return Err(e.into());
+                }
                 drop(c);
                 let (busy, _, copied) = restarted?;
                 tracing::debug!(
