@@ -5,6 +5,7 @@ use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 use sqlx::{PgPool, Postgres, Sqlite, SqlitePool, Transaction};
 use std::str::FromStr;
+use std::sync::Arc;
 use std::time::Duration;
 
 static SQLITE_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite");
@@ -102,15 +103,16 @@ enum Pools {
         read: SqlitePool,
         /// One connection: SQLite has one writer; queueing here beats lock errors.
         write: SqlitePool,
-        /// The database file, flushed beside the writer after each checkpoint.
-        file: std::path::PathBuf,
+        /// The database file, flushed beside the writer after each checkpoint
+        /// (none for a database in memory).
+        file: Option<Arc<std::fs::File>>,
     },
     Postgres(PgPool),
 }
 
 /// Pages in SQLite's write-ahead log (32 MiB) from which [`Store::checkpoint`]
 /// starts it again.
-pub const RESTART_LOG_AT: i64 = 8192;
+const RESTART_LOG_AT: i64 = 8192;
 /// How many times [`Store::checkpoint`] tries to start the log again, a
 /// millisecond apart, before leaving it to the next call.
 const RESTART_TRIES: usize = 20;
@@ -148,7 +150,7 @@ impl Store {
                 // checkpoint at the commit that takes the log past 64 MiB is left
                 // for when readers kept the server's from finishing.
                 .pragma("wal_autocheckpoint", "16384");
-            let file = opts.get_filename().to_path_buf();
+            let path = opts.get_filename().to_path_buf();
             let read = SqlitePoolOptions::new()
                 .max_connections(4)
                 .connect_with(opts.clone())
@@ -159,6 +161,12 @@ impl Store {
                 .max_connections(1)
                 .connect_with(opts.pragma("cache_size", "-65536"))
                 .await?;
+            // Opened once the pools made sure it exists.
+            let file = match std::fs::File::open(&path) {
+                Ok(f) => Some(Arc::new(f)),
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
+                Err(e) => return Err(StoreError::Flush(e)),
+            };
             Pools::Sqlite { read, write, file }
         } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
             let opts = PgConnectOptions::from_str(url)?;
@@ -213,11 +221,12 @@ impl Store {
     }
 
     /// Copies what SQLite's write-ahead log holds into the database file, beside
-    /// the writer (on a reading connection), so commits go on meanwhile. Once the
-    /// log holds [`RESTART_LOG_AT`] pages, the writer is taken for a moment to copy
-    /// the little written since and start the log again from its beginning; if
-    /// readers are still in it, the writer is given back and the start tried again
-    /// a millisecond later. Left to itself, SQLite starts the log again only at
+    /// the writer (on a reading connection), so commits go on meanwhile, and
+    /// flushes the database file, also beside the writer. Once the log holds 8,192
+    /// pages (32 MiB), the writer is taken for a moment to copy the little written
+    /// since and see every reader out of the log, so that the next commit writes it
+    /// again from its beginning; if readers are still in it, the writer is given
+    /// back and this tried again a millisecond later. Left to itself, SQLite starts the log again only at
     /// the commit that takes it past `wal_autocheckpoint`, and that commit first
     /// copies everything written since the last copy: a pause of tens of
     /// milliseconds for whoever waits on the writer. Called every 200 ms by the
@@ -236,7 +245,9 @@ impl Store {
         // While commits go on, SQLite's copy flushes the database file only if it
         // reached the log's end; otherwise what it wrote waits for the next flush,
         // which would be the writer's. Flushed here, beside it.
-        flush_file(file.clone()).await?;
+        if let Some(file) = file {
+            flush_file(file.clone()).await?;
+        }
         if log >= RESTART_LOG_AT {
             // Readers that began before the copy hold the log for a millisecond or
             // two: rather than keep the writer while SQLite sleeps on them (1, 2,
@@ -307,15 +318,9 @@ impl Store {
     }
 }
 
-/// Flushes a file's written data to disk (a database in memory has none).
-async fn flush_file(path: std::path::PathBuf) -> crate::Result<()> {
-    let flushed = tokio::task::spawn_blocking(move || match std::fs::File::open(&path) {
-        Ok(f) => f.sync_data(),
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(()),
-        Err(e) => Err(e),
-    })
-    .await;
-    match flushed {
+/// Flushes a file's written data to disk.
+async fn flush_file(file: Arc<std::fs::File>) -> crate::Result<()> {
+    match tokio::task::spawn_blocking(move || file.sync_data()).await {
         Ok(r) => r.map_err(StoreError::Flush),
         Err(e) => Err(StoreError::Flush(std::io::Error::other(e))),
     }
@@ -417,5 +422,57 @@ mod tests {
             sqlite_synchronous("sqlite:/d/s.db?synchronous=off"),
             Err(StoreError::UnsupportedSynchronous(v)) if v == "off"
         ));
+    }
+
+    /// The log holds what 40 commits of 1 MiB wrote (over 8,192 pages): after a
+    /// checkpoint the next commit writes from its beginning, and everything
+    /// written is there.
+    #[tokio::test]
+    async fn a_checkpoint_starts_a_long_log_again_and_keeps_what_was_written() {
+        let dir = std::env::temp_dir().join(format!("siteward-ckpt-{}", uuid::Uuid::now_v7()));
+        std::fs::create_dir_all(&dir).expect("temp dir");
+        let store = Store::connect(&format!("sqlite:{}", dir.join("s.db").display()))
+            .await
+            .expect("connect");
+        let Pools::Sqlite { read, write, file } = &store.pools else {
+            unreachable!("a SQLite URL")
+        };
+        assert!(file.is_some(), "the database file is kept open to flush it");
+        sqlx::query("CREATE TABLE blobs (b BLOB NOT NULL)")
+            .execute(write)
+            .await
+            .expect("create");
+        for _ in 0..40 {
+            sqlx::query("INSERT INTO blobs VALUES (zeroblob(1048576))")
+                .execute(write)
+                .await
+                .expect("insert");
+        }
+        let log = "PRAGMA wal_checkpoint(PASSIVE)";
+        let (_, before, _): (i64, i64, i64) =
+            sqlx::query_as(log).fetch_one(read).await.expect("log");
+        assert!(before >= RESTART_LOG_AT, "the log holds {before} pages");
+        store.checkpoint().await.expect("checkpoint");
+        // The next commit writes from the log's beginning.
+        sqlx::query("INSERT INTO blobs VALUES (zeroblob(10))")
+            .execute(write)
+            .await
+            .expect("insert");
+        let (_, after, _): (i64, i64, i64) =
+            sqlx::query_as(log).fetch_one(read).await.expect("log");
+        assert!(after < 10, "the log started again: {after} pages");
+        let (n,): (i64,) = sqlx::query_as("SELECT count(*) FROM blobs WHERE length(b) = 1048576")
+            .fetch_one(read)
+            .await
+            .expect("count");
+        assert_eq!(n, 40);
+        // The writer waits for locks as before.
+        let (busy,): (i64,) = sqlx::query_as("PRAGMA busy_timeout")
+            .fetch_one(write)
+            .await
+            .expect("busy timeout");
+        assert_eq!(busy, 10_000);
+        store.close().await;
+        let _ = std::fs::remove_dir_all(&dir);
     }
 }
